@@ -1,0 +1,98 @@
+#include "coordinator/coordinator_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace reelfarm {
+
+absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
+    CoordinatorOptions options, std::unique_ptr<StateStore> store) {
+  std::unique_ptr<CoordinatorServer> s(new CoordinatorServer());
+  if (options.clock == nullptr) options.clock = Clock::Real();
+  s->options_ = options;
+  s->store_ = store ? std::move(store) : std::make_unique<NullStateStore>();
+  s->scheduler_ = std::make_unique<Scheduler>(s->store_.get(), options.clock,
+                                              options.scheduler);
+  if (absl::Status st = s->scheduler_->Recover(); !st.ok()) return st;
+  s->manifests_ = std::make_unique<ManifestPublisher>(
+      s->scheduler_.get(), options.manifest_interval);
+  s->waiters_ = std::make_unique<LeaseWaiters>(s->scheduler_.get());
+  s->service_ = std::make_unique<CoordinatorService>(
+      s->scheduler_.get(), s->manifests_.get(), s->waiters_.get(),
+      options.max_lease_wait);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen_address,
+                           grpc::InsecureServerCredentials(), &s->port_);
+  builder.RegisterService(s->service_.get());
+
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address));
+  }
+  const std::string host =
+      options.listen_address.substr(0, options.listen_address.rfind(':'));
+  s->address_ = absl::StrCat(host, ":", s->port_);
+  s->manifests_->Start();
+  s->expiry_thread_ = std::thread([raw = s.get()] { raw->ExpiryLoop(); });
+  LogInfo("coordinator listening on ", s->address_);
+  return s;
+}
+
+CoordinatorServer::~CoordinatorServer() { Shutdown(); }
+
+void CoordinatorServer::ExpiryLoop() {
+  // Checking four times per lease lifetime bounds how late an expiry is seen.
+  const absl::Duration period =
+      std::clamp(options_.scheduler.lease_ttl / 4, absl::Milliseconds(10),
+                 absl::Seconds(1));
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(period));
+    if (stopping_) break;
+    lock.unlock();
+    const int expired = scheduler_->ExpireLeases();
+    if (expired > 0) LogWarning(expired, " lease(s) expired; jobs re-queued");
+    lock.lock();
+  }
+}
+
+void CoordinatorServer::Shutdown(absl::Duration grace) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  service_->SetDraining();
+  // Long polls return at once; then in-flight calls get `grace` to finish.
+  scheduler_->Shutdown();
+  waiters_->Shutdown();
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoNanoseconds(grace));
+  if (expiry_thread_.joinable()) expiry_thread_.join();
+  manifests_->Stop();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+  }
+  cv_.notify_all();
+  LogInfo("coordinator stopped");
+}
+
+void CoordinatorServer::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return stopped_; });
+}
+
+}  // namespace reelfarm

@@ -1,0 +1,77 @@
+#ifndef REELFARM_COORDINATOR_COORDINATOR_SERVER_H_
+#define REELFARM_COORDINATOR_COORDINATOR_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "coordinator/coordinator_service.h"
+#include "coordinator/lease_waiters.h"
+#include "coordinator/manifest_publisher.h"
+#include "coordinator/scheduler.h"
+#include "coordinator/state_store.h"
+
+namespace reelfarm {
+
+struct CoordinatorOptions {
+  // host:port; port 0 lets the OS choose (see address()).
+  std::string listen_address = "127.0.0.1:0";
+  SchedulerOptions scheduler;
+  absl::Duration manifest_interval = absl::Seconds(1);
+  absl::Duration max_lease_wait = absl::Seconds(10);
+  Clock* clock = nullptr;  // nullptr: the real clock
+};
+
+// The scheduler behind a gRPC server (health checking and reflection on),
+// with a timer that expires leases and a publisher that writes manifests.
+class CoordinatorServer {
+ public:
+  // `store` may be nullptr: state then lives in the scheduler's memory only
+  // and a restart forgets it.
+  static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Start(
+      CoordinatorOptions options, std::unique_ptr<StateStore> store = nullptr);
+  ~CoordinatorServer();
+
+  // "host:port" with the port actually bound.
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+  Scheduler* scheduler() { return scheduler_.get(); }
+  ManifestPublisher* manifests() { return manifests_.get(); }
+
+  // Stops taking calls, lets running ones finish within `grace`, writes the
+  // manifests and returns. Safe to call twice.
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
+  // Blocks until Shutdown has finished.
+  void Wait();
+
+ private:
+  CoordinatorServer() = default;
+  void ExpiryLoop();
+
+  CoordinatorOptions options_;
+  std::unique_ptr<StateStore> store_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<ManifestPublisher> manifests_;
+  std::unique_ptr<LeaseWaiters> waiters_;
+  std::unique_ptr<CoordinatorService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  int port_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  std::thread expiry_thread_;
+};
+
+}  // namespace reelfarm
+
+#endif  // REELFARM_COORDINATOR_COORDINATOR_SERVER_H_

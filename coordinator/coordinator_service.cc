@@ -1,0 +1,219 @@
+#include "coordinator/coordinator_service.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/atomic_file.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+
+namespace reelfarm {
+namespace {
+
+grpc::Status InvalidArgument(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+// How often a watch re-reads the sweep when nothing finished, so a client
+// that went away is noticed.
+constexpr absl::Duration kWatchPoll = absl::Seconds(1);
+
+}  // namespace
+
+grpc::Status CoordinatorService::SubmitSweep(
+    grpc::ServerContext*, const v1::SubmitSweepRequest* request,
+    v1::SubmitSweepResponse* response) {
+  const v1::SweepSpec& spec = request->spec();
+  if (spec.output_dir().empty() || spec.output_dir().front() != '/') {
+    return InvalidArgument("spec.output_dir must be an absolute path");
+  }
+  if (absl::Status st = MakeDirectories(spec.output_dir()); !st.ok()) {
+    return ToGrpcStatus(absl::FailedPreconditionError(st.message()));
+  }
+  absl::StatusOr<SubmitResult> result = scheduler_->Submit(spec);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  response->set_sweep_id(result->sweep_id);
+  response->set_jobs(result->jobs);
+  response->set_already_done(result->already_done);
+  LogInfo("sweep ", result->sweep_id, " '", spec.name(), "': ", result->jobs,
+          " jobs, ", result->already_done, " already done, ",
+          result->duplicates_merged, " duplicates merged");
+  manifests_->Flush(result->sweep_id).IgnoreError();
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::GetSweep(grpc::ServerContext*,
+                                          const v1::GetSweepRequest* request,
+                                          v1::GetSweepResponse* response) {
+  if (request->include_jobs()) {
+    absl::StatusOr<std::vector<v1::JobStatus>> jobs =
+        scheduler_->ListJobs(request->sweep_id(), response->mutable_sweep());
+    if (!jobs.ok()) return ToGrpcStatus(jobs.status());
+    for (v1::JobStatus& j : *jobs) *response->add_jobs() = std::move(j);
+    return grpc::Status::OK;
+  }
+  absl::StatusOr<v1::SweepStatus> sweep =
+      scheduler_->GetSweep(request->sweep_id());
+  if (!sweep.ok()) return ToGrpcStatus(sweep.status());
+  *response->mutable_sweep() = *std::move(sweep);
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::WatchSweep(
+    grpc::ServerContext* context, const v1::WatchSweepRequest* request,
+    grpc::ServerWriter<v1::WatchSweepEvent>* writer) {
+  absl::StatusOr<v1::SweepStatus> first =
+      scheduler_->GetSweep(request->sweep_id());
+  if (!first.ok()) return ToGrpcStatus(first.status());
+  v1::WatchSweepEvent event;
+  *event.mutable_sweep() = *first;
+  if (!writer->Write(event)) return grpc::Status::CANCELLED;
+  uint64_t cursor = 0;
+  while (!context->IsCancelled()) {
+    absl::StatusOr<SweepChanges> changes =
+        scheduler_->WaitForChanges(request->sweep_id(), cursor, kWatchPoll);
+    if (!changes.ok()) return ToGrpcStatus(changes.status());
+    cursor = changes->cursor;
+    for (v1::JobStatus& job : changes->finished) {
+      v1::WatchSweepEvent e;
+      *e.mutable_sweep() = changes->sweep;
+      *e.mutable_job() = std::move(job);
+      if (!writer->Write(e)) return grpc::Status::CANCELLED;
+    }
+    const bool caught_up = changes->finished.empty();
+    if (caught_up && changes->sweep.state() != v1::SWEEP_STATE_RUNNING) {
+      // The manifest is complete before the watcher hears the sweep ended.
+      if (absl::Status st = manifests_->Flush(request->sweep_id()); !st.ok()) {
+        LogWarning("manifest of ", request->sweep_id(), ": ", st.ToString());
+      }
+      v1::WatchSweepEvent last;
+      *last.mutable_sweep() = changes->sweep;
+      writer->Write(last);
+      return grpc::Status::OK;
+    }
+  }
+  return grpc::Status::CANCELLED;
+}
+
+grpc::Status CoordinatorService::CancelSweep(
+    grpc::ServerContext*, const v1::CancelSweepRequest* request,
+    v1::CancelSweepResponse* response) {
+  absl::StatusOr<v1::SweepStatus> sweep =
+      scheduler_->Cancel(request->sweep_id());
+  if (!sweep.ok()) return ToGrpcStatus(sweep.status());
+  *response->mutable_sweep() = *std::move(sweep);
+  manifests_->Flush(request->sweep_id()).IgnoreError();
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::ListSweeps(grpc::ServerContext*,
+                                            const v1::ListSweepsRequest*,
+                                            v1::ListSweepsResponse* response) {
+  for (v1::SweepStatus& s : scheduler_->ListSweeps()) {
+    *response->add_sweeps() = std::move(s);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::RegisterNode(
+    grpc::ServerContext* context, const v1::RegisterNodeRequest* request,
+    v1::RegisterNodeResponse* response) {
+  v1::Node node = request->node();
+  if (node.host().empty()) node.set_host(context->peer());
+  const std::string id = scheduler_->RegisterNode(node);
+  response->set_node_id(id);
+  const int64_t ttl_ms = absl::ToInt64Milliseconds(scheduler_->lease_ttl());
+  response->set_lease_ttl_ms(static_cast<uint32_t>(ttl_ms));
+  response->set_heartbeat_interval_ms(
+      static_cast<uint32_t>(std::max<int64_t>(ttl_ms / 4, 10)));
+  LogInfo("node ", id, " registered from ", context->peer(), " with ",
+          node.lanes(), " lane(s)");
+  return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::AcquireLease(
+    grpc::CallbackServerContext* context,
+    const v1::AcquireLeaseRequest* request,
+    v1::AcquireLeaseResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (request->node_id().empty()) {
+    reactor->Finish(InvalidArgument("node_id is empty"));
+    return reactor;
+  }
+  for (const v1::CompleteJobRequest& done : request->completed()) {
+    absl::StatusOr<bool> accepted =
+        scheduler_->Complete(done.lease_id(), done.epoch(), done.result());
+    if (!accepted.ok()) {
+      reactor->Finish(ToGrpcStatus(accepted.status()));
+      return reactor;
+    }
+    response->add_completed_accepted(*accepted);
+  }
+  absl::StatusOr<std::optional<v1::Lease>> lease = scheduler_->Acquire(
+      request->node_id(), request->lane(), absl::ZeroDuration());
+  if (!lease.ok()) {
+    reactor->Finish(ToGrpcStatus(lease.status()));
+  } else if (lease->has_value()) {
+    *response->mutable_lease() = **std::move(lease);
+    reactor->Finish(grpc::Status::OK);
+  } else if (request->wait_ms() == 0) {
+    reactor->Finish(grpc::Status::OK);
+  } else {
+    const absl::Duration wait =
+        std::min(absl::Milliseconds(request->wait_ms()), max_lease_wait_);
+    waiters_->Park(reactor, response, request->node_id(), request->lane(),
+                   absl::Now() + wait);
+  }
+  return reactor;
+}
+
+grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext*,
+                                           const v1::HeartbeatRequest* request,
+                                           v1::HeartbeatResponse* response) {
+  std::vector<std::string> ids;
+  for (const v1::LeaseProgress& p : request->leases()) {
+    ids.push_back(p.lease_id());
+  }
+  for (std::string& id : scheduler_->Heartbeat(request->node_id(), ids)) {
+    response->add_lost_lease_ids(std::move(id));
+  }
+  response->set_draining(draining_.load());
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::CompleteJob(
+    grpc::ServerContext*, const v1::CompleteJobRequest* request,
+    v1::CompleteJobResponse* response) {
+  absl::StatusOr<bool> accepted = scheduler_->Complete(
+      request->lease_id(), request->epoch(), request->result());
+  if (!accepted.ok()) return ToGrpcStatus(accepted.status());
+  response->set_accepted(*accepted);
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::FailJob(grpc::ServerContext*,
+                                         const v1::FailJobRequest* request,
+                                         v1::FailJobResponse* response) {
+  absl::StatusOr<FailOutcome> outcome =
+      scheduler_->Fail(request->lease_id(), request->epoch(), request->result(),
+                       request->retryable());
+  if (!outcome.ok()) return ToGrpcStatus(outcome.status());
+  response->set_accepted(outcome->accepted);
+  response->set_will_retry(outcome->will_retry);
+  if (outcome->accepted) {
+    LogWarning("job ", request->result().job_id(), " failed on ",
+               request->result().node_id(), ": ", request->result().error(),
+               outcome->will_retry ? " (will retry)" : " (giving up)");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::ReleaseLease(
+    grpc::ServerContext*, const v1::ReleaseLeaseRequest* request,
+    v1::ReleaseLeaseResponse*) {
+  return ToGrpcStatus(
+      scheduler_->Release(request->lease_id(), request->epoch()));
+}
+
+}  // namespace reelfarm

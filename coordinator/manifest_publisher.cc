@@ -1,0 +1,79 @@
+#include "coordinator/manifest_publisher.h"
+
+#include "common/log.h"
+#include "coordinator/manifest.h"
+
+namespace reelfarm {
+namespace {
+
+std::pair<uint64_t, int> VersionOf(const v1::SweepStatus& s) {
+  const v1::SweepCounts& c = s.counts();
+  return {c.done() + c.failed() + c.cancelled(), static_cast<int>(s.state())};
+}
+
+}  // namespace
+
+ManifestPublisher::ManifestPublisher(const Scheduler* scheduler,
+                                     absl::Duration interval)
+    : scheduler_(scheduler), interval_(interval) {}
+
+ManifestPublisher::~ManifestPublisher() { Stop(); }
+
+void ManifestPublisher::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ManifestPublisher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  PublishChanged();
+}
+
+void ManifestPublisher::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(interval_));
+    if (stop_) break;
+    lock.unlock();
+    PublishChanged();
+    lock.lock();
+  }
+}
+
+void ManifestPublisher::PublishChanged() {
+  for (const v1::SweepStatus& sweep : scheduler_->ListSweeps()) {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    absl::Status st = PublishLocked(sweep);
+    if (!st.ok()) {
+      LogWarning("manifest of ", sweep.id(), " not written: ", st.ToString());
+    }
+  }
+}
+
+absl::Status ManifestPublisher::Flush(const std::string& sweep_id) {
+  absl::StatusOr<v1::SweepStatus> sweep = scheduler_->GetSweep(sweep_id);
+  if (!sweep.ok()) return sweep.status();
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return PublishLocked(*sweep);
+}
+
+absl::Status ManifestPublisher::PublishLocked(const v1::SweepStatus& listed) {
+  auto it = written_.find(listed.id());
+  if (it != written_.end() && it->second == VersionOf(listed)) {
+    return absl::OkStatus();
+  }
+  v1::SweepStatus sweep;
+  absl::StatusOr<std::vector<v1::JobStatus>> jobs =
+      scheduler_->ListJobs(listed.id(), &sweep);
+  if (!jobs.ok()) return jobs.status();
+  if (absl::Status st = WriteManifest(sweep, *jobs); !st.ok()) return st;
+  written_[listed.id()] = VersionOf(sweep);
+  return absl::OkStatus();
+}
+
+}  // namespace reelfarm

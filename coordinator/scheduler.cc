@@ -1,0 +1,514 @@
+#include "coordinator/scheduler.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/sha256.h"
+#include "coordinator/scheduler_internal.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace reelfarm {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+constexpr size_t kMaxChangesPerBatch = 1000;
+constexpr char kLeasePrefix[] = "lease-";
+
+}  // namespace
+
+using scheduler_internal::AdjustCount;
+using scheduler_internal::IsFinal;
+using scheduler_internal::SetState;
+
+Scheduler::Scheduler(StateStore* store, Clock* clock, SchedulerOptions options)
+    : store_(store), clock_(clock), options_(options) {}
+
+Scheduler::~Scheduler() { Shutdown(); }
+
+std::string Scheduler::LeaseIdFor(uint64_t epoch) {
+  return absl::StrCat(kLeasePrefix, epoch);
+}
+
+absl::StatusOr<SubmitResult> Scheduler::Submit(const v1::SweepSpec& spec) {
+  absl::StatusOr<SweepExpander> expander = SweepExpander::Create(spec);
+  if (!expander.ok()) return expander.status();
+  if (expander->size() == 0) {
+    return absl::InvalidArgumentError("the sweep has no jobs");
+  }
+
+  // Ids are computed outside the lock: a big sweep takes a while.
+  auto entry = std::make_unique<SweepEntry>(*std::move(expander));
+  // Views into the slots' ids: `jobs` is reserved up front, so they stay put.
+  absl::flat_hash_set<absl::string_view> seen;
+  seen.reserve(entry->expander.size());
+  Sha256 sweep_hash;
+  sweep_hash.Update(absl::StrCat(spec.name(), "\n", spec.output_dir(), "\n",
+                                 spec.renderer().name(), "\n"));
+  SubmitResult result;
+  entry->jobs.reserve(entry->expander.size());
+  for (uint64_t i = 0; i < entry->expander.size(); ++i) {
+    JobSlot& slot = entry->jobs.emplace_back();
+    slot.index = i;
+    slot.id = entry->expander.JobIdAt(i);
+    if (!seen.insert(slot.id).second) {
+      ++result.duplicates_merged;
+      entry->jobs.pop_back();
+      continue;
+    }
+    sweep_hash.Update(slot.id);
+  }
+  const std::string sweep_id =
+      absl::StrCat("sw-", sweep_hash.HexDigest().substr(0, 16));
+  result.sweep_id = sweep_id;
+  result.jobs = entry->jobs.size();
+
+  std::unique_lock<std::mutex> lock(mu_);
+  if (const SweepEntry* existing = FindSweep(sweep_id)) {
+    result.already_done = existing->status.counts().done();
+    return result;
+  }
+  v1::SweepStatus& status = entry->status;
+  status.set_id(sweep_id);
+  *status.mutable_spec() = spec;
+  status.set_state(v1::SWEEP_STATE_RUNNING);
+  status.mutable_counts()->set_total(entry->jobs.size());
+  status.mutable_counts()->set_pending(entry->jobs.size());
+  *status.mutable_submitted() = ToProto(clock_->Now());
+  entry->max_attempts = spec.max_attempts() > 0 ? spec.max_attempts()
+                                                : options_.default_max_attempts;
+  std::vector<JobRecord> records;
+  records.reserve(entry->jobs.size());
+  for (uint64_t s = 0; s < entry->jobs.size(); ++s) {
+    entry->pending.push_back(s);
+    records.push_back(entry->Record(s));
+  }
+  if (absl::Status st = store_->PutSweep(status); !st.ok()) return st;
+  if (absl::Status st = store_->PutJobs(records); !st.ok()) return st;
+  sweeps_.push_back(std::move(entry));
+  work_cv_.notify_all();
+  change_cv_.notify_all();
+  return result;
+}
+
+Scheduler::SweepEntry* Scheduler::FindSweep(const std::string& id) {
+  for (auto& s : sweeps_) {
+    if (s->status.id() == id) return s.get();
+  }
+  return nullptr;
+}
+
+const Scheduler::SweepEntry* Scheduler::FindSweep(const std::string& id) const {
+  for (const auto& s : sweeps_) {
+    if (s->status.id() == id) return s.get();
+  }
+  return nullptr;
+}
+
+absl::StatusOr<v1::SweepStatus> Scheduler::GetSweep(
+    const std::string& sweep_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const SweepEntry* sweep = FindSweep(sweep_id);
+  if (sweep == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no sweep ", sweep_id));
+  }
+  return sweep->status;
+}
+
+v1::JobStatus Scheduler::JobStatusLocked(const SweepEntry& sweep,
+                                         uint64_t slot) const {
+  const JobSlot& j = sweep.jobs[slot];
+  v1::JobStatus out;
+  *out.mutable_job() = sweep.expander.JobAt(j.index, sweep.status.id(), j.id);
+  out.set_state(j.state);
+  out.set_attempts(j.attempts);
+  out.set_last_error(j.last_error);
+  if (j.result) *out.mutable_result() = *j.result;
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::JobStatus>> Scheduler::ListJobs(
+    const std::string& sweep_id, v1::SweepStatus* status) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const SweepEntry* sweep = FindSweep(sweep_id);
+  if (sweep == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no sweep ", sweep_id));
+  }
+  if (status != nullptr) *status = sweep->status;
+  std::vector<v1::JobStatus> out;
+  out.reserve(sweep->jobs.size());
+  for (uint64_t s = 0; s < sweep->jobs.size(); ++s) {
+    out.push_back(JobStatusLocked(*sweep, s));
+  }
+  return out;
+}
+
+std::vector<v1::SweepStatus> Scheduler::ListSweeps() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<v1::SweepStatus> out;
+  for (const auto& s : sweeps_) out.push_back(s->status);
+  return out;
+}
+
+absl::StatusOr<v1::SweepStatus> Scheduler::Cancel(const std::string& sweep_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SweepEntry* sweep = FindSweep(sweep_id);
+  if (sweep == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no sweep ", sweep_id));
+  }
+  if (sweep->status.state() != v1::SWEEP_STATE_RUNNING) return sweep->status;
+  std::vector<JobRecord> dirty;
+  for (uint64_t s = 0; s < sweep->jobs.size(); ++s) {
+    JobSlot& j = sweep->jobs[s];
+    if (IsFinal(j.state)) continue;
+    // A leased job's lease stays until its holder hears it was lost.
+    j.lease_epoch = 0;
+    SetState(sweep->status.mutable_counts(), &j.state, v1::JOB_STATE_CANCELLED);
+    sweep->finished_order.push_back(s);
+    dirty.push_back(sweep->Record(s));
+  }
+  sweep->pending.clear();
+  sweep->status.set_state(v1::SWEEP_STATE_CANCELLED);
+  *sweep->status.mutable_finished() = ToProto(clock_->Now());
+  if (absl::Status st = store_->PutJobs(dirty); !st.ok()) return st;
+  if (absl::Status st = store_->PutSweep(sweep->status); !st.ok()) return st;
+  change_cv_.notify_all();
+  return sweep->status;
+}
+
+absl::StatusOr<SweepChanges> Scheduler::WaitForChanges(
+    const std::string& sweep_id, uint64_t cursor,
+    absl::Duration timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  const SweepEntry* sweep = FindSweep(sweep_id);
+  if (sweep == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no sweep ", sweep_id));
+  }
+  change_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] {
+    return shutdown_ || sweep->finished_order.size() > cursor ||
+           sweep->status.state() != v1::SWEEP_STATE_RUNNING;
+  });
+  SweepChanges changes;
+  changes.sweep = sweep->status;
+  const uint64_t end = std::min<uint64_t>(sweep->finished_order.size(),
+                                          cursor + kMaxChangesPerBatch);
+  for (uint64_t i = cursor; i < end; ++i) {
+    changes.finished.push_back(
+        JobStatusLocked(*sweep, sweep->finished_order[i]));
+  }
+  changes.cursor = std::max(cursor, end);
+  return changes;
+}
+
+std::string Scheduler::RegisterNode(const v1::Node& node) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string id = node.id();
+  if (id.empty()) id = absl::StrCat(node.host(), "-", nodes_.size() + 1);
+  v1::Node& entry = nodes_[id];
+  entry = node;
+  entry.set_id(id);
+  *entry.mutable_last_seen() = ToProto(clock_->Now());
+  return id;
+}
+
+absl::StatusOr<std::optional<v1::Lease>> Scheduler::Acquire(
+    const std::string& node_id, uint32_t lane, absl::Duration wait) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wait);
+  while (!shutdown_) {
+    std::optional<v1::Lease> lease = GrantLocked(node_id, lane);
+    if (lease.has_value()) return lease;
+    if (work_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return GrantLocked(node_id, lane);
+    }
+  }
+  return std::optional<v1::Lease>();
+}
+
+void Scheduler::WaitForWork(absl::Duration timeout) const {
+  if (timeout <= absl::ZeroDuration()) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  work_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [this] {
+    if (shutdown_) return true;
+    for (const auto& sweep : sweeps_) {
+      if (!sweep->pending.empty() &&
+          sweep->status.state() == v1::SWEEP_STATE_RUNNING) {
+        return true;
+      }
+    }
+    return false;
+  });
+}
+
+std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
+                                                uint32_t lane) {
+  if (shutdown_) return std::nullopt;
+  for (auto& entry : sweeps_) {
+    SweepEntry& sweep = *entry;
+    if (sweep.pending.empty() ||
+        sweep.status.state() != v1::SWEEP_STATE_RUNNING) {
+      continue;
+    }
+    const uint32_t per_shard =
+        std::max<uint32_t>(1, sweep.status.spec().sharding().jobs_per_shard());
+    LeaseEntry lease;
+    lease.epoch = next_epoch_;
+    lease.sweep = &sweep;
+    lease.node_id = node_id;
+    lease.lane = lane;
+    lease.expire = clock_->Now() + options_.lease_ttl;
+    std::vector<JobRecord> dirty;
+    while (!sweep.pending.empty() && lease.slots.size() < per_shard) {
+      const uint64_t s = sweep.pending.front();
+      sweep.pending.pop_front();
+      JobSlot& j = sweep.jobs[s];
+      if (j.state != v1::JOB_STATE_PENDING) continue;  // cancelled meanwhile
+      ++j.attempts;
+      j.lease_epoch = lease.epoch;
+      SetState(sweep.status.mutable_counts(), &j.state, v1::JOB_STATE_LEASED);
+      lease.slots.push_back(s);
+      dirty.push_back(sweep.Record(s));
+    }
+    if (lease.slots.empty()) continue;
+    absl::Status st = store_->PutLease(lease.Record());
+    if (st.ok()) st = store_->PutJobs(dirty);
+    if (!st.ok()) {
+      // Not granted: put the jobs back as they were.
+      for (auto it = lease.slots.rbegin(); it != lease.slots.rend(); ++it) {
+        JobSlot& j = sweep.jobs[*it];
+        --j.attempts;
+        j.lease_epoch = 0;
+        SetState(sweep.status.mutable_counts(), &j.state,
+                 v1::JOB_STATE_PENDING);
+        sweep.pending.push_front(*it);
+      }
+      return std::nullopt;
+    }
+    ++next_epoch_;
+    v1::Lease out;
+    out.set_id(LeaseIdFor(lease.epoch));
+    out.set_epoch(lease.epoch);
+    out.set_node_id(node_id);
+    *out.mutable_expire_time() = ToProto(lease.expire);
+    v1::Shard* shard = out.mutable_shard();
+    shard->set_id(absl::StrCat(sweep.status.id(), ":", lease.slots.front()));
+    for (uint64_t s : lease.slots) {
+      *shard->add_jobs() = sweep.expander.JobAt(
+          sweep.jobs[s].index, sweep.status.id(), sweep.jobs[s].id);
+    }
+    leases_.emplace(lease.epoch, std::move(lease));
+    change_cv_.notify_all();
+    return out;
+  }
+  return std::nullopt;
+}
+
+Scheduler::LeaseEntry* Scheduler::FindLeaseLocked(const std::string& lease_id,
+                                                  uint64_t epoch) {
+  uint64_t parsed = 0;
+  if (lease_id.rfind(kLeasePrefix, 0) != 0 ||
+      !absl::SimpleAtoi(lease_id.substr(sizeof(kLeasePrefix) - 1), &parsed) ||
+      parsed != epoch) {
+    return nullptr;
+  }
+  auto it = leases_.find(epoch);
+  return it == leases_.end() ? nullptr : &it->second;
+}
+
+void Scheduler::DropLeaseLocked(uint64_t epoch) {
+  leases_.erase(epoch);
+  store_->DeleteLease(epoch).IgnoreError();  // an orphan expires on recovery
+}
+
+std::vector<std::string> Scheduler::Heartbeat(
+    const std::string& node_id, const std::vector<std::string>& lease_ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const absl::Time now = clock_->Now();
+  auto node = nodes_.find(node_id);
+  if (node != nodes_.end()) *node->second.mutable_last_seen() = ToProto(now);
+  std::vector<std::string> lost;
+  for (const std::string& id : lease_ids) {
+    uint64_t epoch = 0;
+    absl::SimpleAtoi(id.substr(std::min(id.size(), sizeof(kLeasePrefix) - 1)),
+                     &epoch);
+    LeaseEntry* lease = FindLeaseLocked(id, epoch);
+    bool live = lease != nullptr && lease->node_id == node_id;
+    if (live) {
+      live = std::any_of(lease->slots.begin(), lease->slots.end(),
+                         [&](uint64_t s) {
+                           return lease->sweep->jobs[s].lease_epoch == epoch;
+                         });
+      if (!live) DropLeaseLocked(epoch);  // every job of it was cancelled
+    }
+    if (!live) {
+      lost.push_back(id);
+      continue;
+    }
+    lease->expire = now + options_.lease_ttl;
+    store_->PutLease(lease->Record()).IgnoreError();
+  }
+  return lost;
+}
+
+namespace {
+// The slot of `job_id` among a lease's slots, or -1.
+template <typename Sweep>
+int64_t SlotOf(const Sweep& sweep, const std::vector<uint64_t>& slots,
+               const std::string& job_id) {
+  for (uint64_t s : slots) {
+    if (sweep.jobs[s].id == job_id) return static_cast<int64_t>(s);
+  }
+  return -1;
+}
+}  // namespace
+
+absl::StatusOr<bool> Scheduler::Complete(const std::string& lease_id,
+                                         uint64_t epoch,
+                                         const v1::JobResult& result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  LeaseEntry* lease = FindLeaseLocked(lease_id, epoch);
+  if (lease == nullptr) return false;
+  SweepEntry& sweep = *lease->sweep;
+  const int64_t slot = SlotOf(sweep, lease->slots, result.job_id());
+  if (slot < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("job ", result.job_id(), " is not in ", lease_id));
+  }
+  JobSlot& j = sweep.jobs[slot];
+  if (j.lease_epoch != epoch || j.state != v1::JOB_STATE_LEASED) return false;
+  j.lease_epoch = 0;
+  j.last_error.clear();
+  j.result = std::make_unique<v1::JobResult>(result);
+  j.result->set_attempt(j.attempts);
+  SetState(sweep.status.mutable_counts(), &j.state, v1::JOB_STATE_DONE);
+  if (absl::Status st = store_->PutJobs({sweep.Record(slot)}); !st.ok()) {
+    // Not acknowledged, so not done: the node retries or the lease expires.
+    j.result.reset();
+    j.lease_epoch = epoch;
+    SetState(sweep.status.mutable_counts(), &j.state, v1::JOB_STATE_LEASED);
+    return st;
+  }
+  FinishJobLocked(sweep, slot);
+  const bool lease_done = std::none_of(
+      lease->slots.begin(), lease->slots.end(),
+      [&](uint64_t s) { return sweep.jobs[s].lease_epoch == epoch; });
+  if (lease_done) DropLeaseLocked(epoch);
+  return true;
+}
+
+absl::StatusOr<FailOutcome> Scheduler::Fail(const std::string& lease_id,
+                                            uint64_t epoch,
+                                            const v1::JobResult& result,
+                                            bool retryable) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FailOutcome outcome;
+  LeaseEntry* lease = FindLeaseLocked(lease_id, epoch);
+  if (lease == nullptr) return outcome;
+  SweepEntry& sweep = *lease->sweep;
+  const int64_t slot = SlotOf(sweep, lease->slots, result.job_id());
+  if (slot < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("job ", result.job_id(), " is not in ", lease_id));
+  }
+  if (sweep.jobs[slot].lease_epoch != epoch) return outcome;
+  outcome.accepted = true;
+  std::vector<JobRecord> dirty;
+  RequeueLocked(sweep, slot, result.error(), /*give_up=*/!retryable, &dirty);
+  outcome.will_retry = sweep.jobs[slot].state == v1::JOB_STATE_PENDING;
+  store_->PutJobs(dirty).IgnoreError();  // a lost failure is retried anyway
+  const bool lease_done = std::none_of(
+      lease->slots.begin(), lease->slots.end(),
+      [&](uint64_t s) { return sweep.jobs[s].lease_epoch == epoch; });
+  if (lease_done) DropLeaseLocked(epoch);
+  return outcome;
+}
+
+absl::Status Scheduler::Release(const std::string& lease_id, uint64_t epoch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  LeaseEntry* lease = FindLeaseLocked(lease_id, epoch);
+  if (lease == nullptr) return absl::OkStatus();
+  SweepEntry& sweep = *lease->sweep;
+  std::vector<JobRecord> dirty;
+  for (uint64_t s : lease->slots) {
+    JobSlot& j = sweep.jobs[s];
+    if (j.lease_epoch != epoch) continue;
+    --j.attempts;  // handed back, not tried
+    RequeueLocked(sweep, s, j.last_error, /*give_up=*/false, &dirty);
+  }
+  DropLeaseLocked(epoch);
+  return store_->PutJobs(dirty);
+}
+
+int Scheduler::ExpireLeases() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const absl::Time now = clock_->Now();
+  std::vector<uint64_t> expired;
+  for (const auto& [epoch, lease] : leases_) {
+    if (lease.expire <= now) expired.push_back(epoch);
+  }
+  std::vector<JobRecord> dirty;
+  for (uint64_t epoch : expired) {
+    LeaseEntry& lease = leases_.at(epoch);
+    for (uint64_t s : lease.slots) {
+      if (lease.sweep->jobs[s].lease_epoch != epoch) continue;
+      RequeueLocked(*lease.sweep, s,
+                    absl::StrCat("lease expired on node ", lease.node_id),
+                    /*give_up=*/false, &dirty);
+    }
+    DropLeaseLocked(epoch);
+  }
+  store_->PutJobs(dirty).IgnoreError();
+  return static_cast<int>(expired.size());
+}
+
+void Scheduler::RequeueLocked(SweepEntry& sweep, uint64_t slot,
+                              const std::string& why, bool give_up,
+                              std::vector<JobRecord>* dirty) {
+  JobSlot& j = sweep.jobs[slot];
+  j.lease_epoch = 0;
+  j.last_error = why;
+  if (give_up || j.attempts >= sweep.max_attempts) {
+    SetState(sweep.status.mutable_counts(), &j.state, v1::JOB_STATE_FAILED);
+    FinishJobLocked(sweep, slot);
+  } else {
+    SetState(sweep.status.mutable_counts(), &j.state, v1::JOB_STATE_PENDING);
+    sweep.pending.push_back(slot);
+    work_cv_.notify_one();
+  }
+  dirty->push_back(sweep.Record(slot));
+}
+
+void Scheduler::FinishJobLocked(SweepEntry& sweep, uint64_t slot) {
+  sweep.finished_order.push_back(slot);
+  RefreshSweepStateLocked(sweep);
+  change_cv_.notify_all();
+}
+
+void Scheduler::RefreshSweepStateLocked(SweepEntry& sweep) {
+  const v1::SweepCounts& c = sweep.status.counts();
+  if (sweep.status.state() != v1::SWEEP_STATE_RUNNING || c.pending() > 0 ||
+      c.leased() > 0) {
+    return;
+  }
+  sweep.status.set_state(c.failed() > 0 ? v1::SWEEP_STATE_FAILED
+                                        : v1::SWEEP_STATE_DONE);
+  *sweep.status.mutable_finished() = ToProto(clock_->Now());
+  store_->PutSweep(sweep.status).IgnoreError();  // derivable from job states
+}
+
+void Scheduler::Shutdown() {
+  std::lock_guard<std::mutex> lock(mu_);
+  shutdown_ = true;
+  work_cv_.notify_all();
+  change_cv_.notify_all();
+}
+
+}  // namespace reelfarm

@@ -1,0 +1,149 @@
+#ifndef REELFARM_COORDINATOR_SCHEDULER_H_
+#define REELFARM_COORDINATOR_SCHEDULER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/sweep_expander.h"
+#include "coordinator/state_store.h"
+#include "reelfarm/v1/coordinator.pb.h"
+
+namespace reelfarm {
+
+struct SchedulerOptions {
+  absl::Duration lease_ttl = absl::Seconds(30);
+  uint32_t default_max_attempts = 3;
+};
+
+struct SubmitResult {
+  std::string sweep_id;
+  uint64_t jobs = 0;
+  uint64_t already_done = 0;
+  uint64_t duplicates_merged = 0;  // identical jobs listed twice in the spec
+};
+
+struct FailOutcome {
+  bool accepted = false;
+  bool will_retry = false;
+};
+
+// What a watcher has not seen yet.
+struct SweepChanges {
+  v1::SweepStatus sweep;
+  std::vector<v1::JobStatus> finished;  // in the order they finished
+  uint64_t cursor = 0;                  // pass back to get the next batch
+};
+
+// Sweeps, jobs and leases: the coordinator's state machine, independent of
+// gRPC. Every change goes to the StateStore before it is acknowledged.
+//
+// Jobs: PENDING -> LEASED -> DONE, or back to PENDING when a lease expires or
+// a retryable failure leaves attempts, or FAILED when none are left. A lease's
+// epoch is unique and grows, so a result is accepted only from the lease that
+// currently holds the job (fencing): a node that lost its lease cannot
+// overwrite the work of the node that took over.
+class Scheduler {
+ public:
+  Scheduler(StateStore* store, Clock* clock, SchedulerOptions options = {});
+  ~Scheduler();
+
+  // Rebuilds from the store: sweeps, job states and leases. Leases keep their
+  // expiry, so work of nodes that are gone is re-queued when it passes.
+  absl::Status Recover();
+
+  // --- clients ---
+  absl::StatusOr<SubmitResult> Submit(const v1::SweepSpec& spec);
+  absl::StatusOr<v1::SweepStatus> GetSweep(const std::string& sweep_id) const;
+  // Every job of the sweep; `sweep`, when given, receives the sweep's status
+  // as of the same instant.
+  absl::StatusOr<std::vector<v1::JobStatus>> ListJobs(
+      const std::string& sweep_id, v1::SweepStatus* sweep = nullptr) const;
+  absl::StatusOr<v1::SweepStatus> Cancel(const std::string& sweep_id);
+  std::vector<v1::SweepStatus> ListSweeps() const;
+  // Blocks until the sweep has changes past `cursor`, it finishes, the
+  // scheduler shuts down, or `timeout` passes (measured on the real clock:
+  // this is a wait, not a lease decision).
+  absl::StatusOr<SweepChanges> WaitForChanges(const std::string& sweep_id,
+                                              uint64_t cursor,
+                                              absl::Duration timeout) const;
+
+  // --- nodes ---
+  std::string RegisterNode(const v1::Node& node);
+  // A lease on the next shard, or nullopt when there is no work. Waits up to
+  // `wait` for work to appear.
+  absl::StatusOr<std::optional<v1::Lease>> Acquire(const std::string& node_id,
+                                                   uint32_t lane,
+                                                   absl::Duration wait);
+  // Returns when some running sweep has pending work, on Shutdown, or after
+  // `timeout` (real time), whichever is first.
+  void WaitForWork(absl::Duration timeout) const;
+
+  // Renews the named leases; returns the ones that are no longer held.
+  std::vector<std::string> Heartbeat(const std::string& node_id,
+                                     const std::vector<std::string>& lease_ids);
+  // False when the lease no longer holds the job (result discarded).
+  absl::StatusOr<bool> Complete(const std::string& lease_id, uint64_t epoch,
+                                const v1::JobResult& result);
+  absl::StatusOr<FailOutcome> Fail(const std::string& lease_id, uint64_t epoch,
+                                   const v1::JobResult& result, bool retryable);
+  // Hands unfinished jobs of a lease back without counting an attempt.
+  absl::Status Release(const std::string& lease_id, uint64_t epoch);
+
+  // Re-queues the jobs of every lease whose expiry has passed; returns how
+  // many leases expired. Called by the coordinator's timer and by Acquire.
+  int ExpireLeases();
+
+  // Wakes every waiter and makes them return; no new leases afterwards.
+  void Shutdown();
+
+  absl::Duration lease_ttl() const { return options_.lease_ttl; }
+
+  static std::string LeaseIdFor(uint64_t epoch);
+
+ private:
+  struct JobSlot;
+  struct SweepEntry;
+  struct LeaseEntry;
+
+  SweepEntry* FindSweep(const std::string& id);
+  const SweepEntry* FindSweep(const std::string& id) const;
+  std::optional<v1::Lease> GrantLocked(const std::string& node_id,
+                                       uint32_t lane);
+  LeaseEntry* FindLeaseLocked(const std::string& lease_id, uint64_t epoch);
+  // Moves a leased job back to PENDING or, when `give_up` or no attempts
+  // are left, to FAILED with `why` as its error.
+  void RequeueLocked(SweepEntry& sweep, uint64_t slot, const std::string& why,
+                     bool give_up, std::vector<JobRecord>* dirty);
+  void FinishJobLocked(SweepEntry& sweep, uint64_t slot);
+  void RefreshSweepStateLocked(SweepEntry& sweep);
+  v1::JobStatus JobStatusLocked(const SweepEntry& sweep, uint64_t slot) const;
+  void DropLeaseLocked(uint64_t epoch);
+
+  StateStore* const store_;
+  Clock* const clock_;
+  const SchedulerOptions options_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable work_cv_;    // pending work appeared
+  mutable std::condition_variable change_cv_;  // a job or sweep changed
+  bool shutdown_ = false;
+  uint64_t next_epoch_ = 1;
+  std::vector<std::unique_ptr<SweepEntry>> sweeps_;  // submission order
+  std::map<uint64_t, LeaseEntry> leases_;
+  std::map<std::string, v1::Node> nodes_;
+};
+
+}  // namespace reelfarm
+
+#endif  // REELFARM_COORDINATOR_SCHEDULER_H_
