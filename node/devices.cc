@@ -1,0 +1,66 @@
+#include "node/devices.h"
+
+#include <torch/cuda.h>
+
+#include <cstdlib>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace reelfarm {
+namespace {
+
+v1::Device Named(const std::string& name) {
+  v1::Device d;
+  d.set_name(name);
+  return d;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::Device>> ParseDeviceList(
+    const std::string& list) {
+  std::vector<v1::Device> out;
+  if (list == "cpu") return std::vector<v1::Device>{Named("cpu")};
+  for (absl::string_view part :
+       absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+    absl::string_view item = absl::StripAsciiWhitespace(part);
+    absl::ConsumePrefix(&item, "cuda:");
+    int ordinal = -1;
+    if (!absl::SimpleAtoi(item, &ordinal) || ordinal < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--devices: '", part, "' is not cpu or a CUDA ordinal such as 0"));
+    }
+    out.push_back(Named(absl::StrCat("cuda:", ordinal)));
+  }
+  if (out.empty()) return absl::InvalidArgumentError("--devices is empty");
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Device>> DiscoverDevices(
+    const std::string& flag) {
+  if (!flag.empty() && flag != "auto") return ParseDeviceList(flag);
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  if (visible != nullptr && *visible != '\0' &&
+      std::string(visible) != "NoDevFiles") {
+    std::vector<v1::Device> out;
+    for (absl::string_view entry :
+         absl::StrSplit(visible, ',', absl::SkipWhitespace())) {
+      (void)entry;  // UUIDs or ordinals: CUDA renumbers them from 0
+      out.push_back(Named(absl::StrCat("cuda:", out.size())));
+    }
+    if (!out.empty()) return out;
+  }
+  const size_t cuda = torch::cuda::device_count();
+  if (cuda > 0) {
+    std::vector<v1::Device> out;
+    for (size_t i = 0; i < cuda; ++i)
+      out.push_back(Named(absl::StrCat("cuda:", i)));
+    return out;
+  }
+  return std::vector<v1::Device>{Named("cpu")};
+}
+
+}  // namespace reelfarm

@@ -1,0 +1,344 @@
+#include "node/node_agent.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "google/protobuf/util/time_util.h"
+#include "node/output_publisher.h"
+#include "node/renderer.h"
+
+namespace reelfarm {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+std::string DefaultNodeId() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  return absl::StrCat(host, "-", ::getpid());
+}
+
+// Errors a different node or a later attempt cannot fix.
+bool Retryable(const absl::Status& st) {
+  return st.code() != absl::StatusCode::kInvalidArgument &&
+         st.code() != absl::StatusCode::kUnimplemented;
+}
+
+}  // namespace
+
+struct NodeAgent::ActiveLease {
+  std::string id;
+  uint64_t epoch = 0;
+  std::string job_id;
+  std::atomic<double> progress{0};
+  std::atomic<bool> lost{false};
+};
+
+class NodeAgent::LaneContext : public RenderContext {
+ public:
+  LaneContext(const NodeAgent* agent, ActiveLease* lease)
+      : agent_(agent), lease_(lease) {}
+  bool Cancelled() const override {
+    return lease_->lost.load() || agent_->stopping_.load();
+  }
+  void ReportProgress(double fraction) override {
+    lease_->progress.store(fraction);
+  }
+
+ private:
+  const NodeAgent* agent_;
+  ActiveLease* lease_;
+};
+
+NodeAgent::NodeAgent(NodeOptions options) : options_(std::move(options)) {
+  if (options_.node_id.empty()) options_.node_id = DefaultNodeId();
+  if (options_.devices.empty()) {
+    v1::Device cpu;
+    cpu.set_name("cpu");
+    options_.devices.push_back(cpu);
+  }
+  if (options_.lanes == 0) options_.lanes = options_.devices.size();
+  std::shared_ptr<grpc::Channel> channel = options_.channel;
+  if (channel == nullptr) {
+    channel = grpc::CreateChannel(options_.coordinator,
+                                  grpc::InsecureChannelCredentials());
+  }
+  stub_ = v1::Coordinator::NewStub(channel);
+}
+
+NodeAgent::~NodeAgent() { Stop(); }
+
+std::unique_ptr<grpc::ClientContext> NodeAgent::Context(
+    absl::Duration timeout) const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    absl::ToChronoNanoseconds(timeout));
+  return ctx;
+}
+
+bool NodeAgent::Pause(absl::Duration d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, absl::ToChronoNanoseconds(d),
+               [this] { return stopping_.load(); });
+  return !stopping_.load();
+}
+
+absl::Status NodeAgent::Register() {
+  v1::RegisterNodeRequest request;
+  v1::Node* node = request.mutable_node();
+  node->set_id(options_.node_id);
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  node->set_host(host);
+  node->set_lanes(options_.lanes);
+  for (const v1::Device& d : options_.devices) *node->add_devices() = d;
+  // Exponential backoff with jitter: a coordinator that is restarting is
+  // not hammered by every node at once.
+  std::mt19937_64 rng(std::random_device{}());
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (!stopping_.load()) {
+    v1::RegisterNodeResponse response;
+    auto ctx = Context(absl::Seconds(10));
+    grpc::Status st = stub_->RegisterNode(ctx.get(), request, &response);
+    if (st.ok()) {
+      node_id_ = response.node_id();
+      heartbeat_interval_ =
+          absl::Milliseconds(std::max(10u, response.heartbeat_interval_ms()));
+      return absl::OkStatus();
+    }
+    LogWarning("register with ", options_.coordinator, ": ", st.error_message(),
+               "; retrying");
+    const double jitter = std::uniform_real_distribution<>(0.5, 1.5)(rng);
+    if (!Pause(backoff * jitter)) break;
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+  return absl::CancelledError("stopped before registering");
+}
+
+absl::Status NodeAgent::Start() {
+  if (absl::Status st = Register(); !st.ok()) return st;
+  LogInfo("node ", node_id_, ": ", options_.lanes, " lane(s) on ",
+          options_.devices.size(), " device(s)");
+  renderers_.resize(options_.lanes);
+  heartbeat_ = std::thread([this] { HeartbeatLoop(); });
+  for (uint32_t lane = 0; lane < options_.lanes; ++lane) {
+    lanes_.emplace_back([this, lane] { LaneLoop(lane); });
+  }
+  return absl::OkStatus();
+}
+
+void NodeAgent::Drain() { draining_.store(true); }
+
+void NodeAgent::RequestStop() {
+  draining_.store(true);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_.store(true);
+  }
+  cv_.notify_all();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (grpc::ClientContext* ctx : polling_) ctx->TryCancel();
+}
+
+void NodeAgent::Stop() {
+  RequestStop();
+  Wait();
+  std::lock_guard<std::mutex> lock(join_mu_);
+  if (heartbeat_.joinable()) heartbeat_.join();
+}
+
+void NodeAgent::Wait() {
+  std::lock_guard<std::mutex> lock(join_mu_);
+  for (std::thread& t : lanes_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void NodeAgent::LaneLoop(uint32_t lane) {
+  absl::Duration backoff = absl::Milliseconds(50);
+  while (!draining_.load()) {
+    v1::AcquireLeaseRequest request;
+    request.set_node_id(node_id_);
+    request.set_lane(lane);
+    request.set_wait_ms(static_cast<uint32_t>(
+        absl::ToInt64Milliseconds(options_.acquire_wait)));
+    v1::AcquireLeaseResponse response;
+    auto ctx = Context(options_.acquire_wait + options_.rpc_timeout);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_.load()) break;
+      polling_.insert(ctx.get());
+    }
+    grpc::Status st = stub_->AcquireLease(ctx.get(), request, &response);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      polling_.erase(ctx.get());
+    }
+    if (draining_.load()) {
+      // A lease granted as the stop came in goes straight back.
+      if (st.ok() && response.has_lease()) {
+        v1::ReleaseLeaseRequest release;
+        release.set_lease_id(response.lease().id());
+        release.set_epoch(response.lease().epoch());
+        v1::ReleaseLeaseResponse released;
+        auto rctx = Context(absl::Seconds(5));
+        stub_->ReleaseLease(rctx.get(), release, &released);
+      }
+      break;
+    }
+    if (!st.ok()) {
+      LogWarning("lane ", lane, ": acquire lease: ", st.error_message());
+      if (!Pause(backoff)) break;
+      backoff = std::min(backoff * 2, absl::Seconds(5));
+      continue;
+    }
+    backoff = absl::Milliseconds(50);
+    if (response.has_lease()) RunLease(lane, response.lease());
+  }
+}
+
+absl::Status NodeAgent::RenderJob(uint32_t lane, const v1::Job& job,
+                                  RenderContext& context,
+                                  v1::JobResult* result) {
+  auto& renderers = renderers_[lane];
+  auto it = renderers.find(job.renderer().name());
+  if (it == renderers.end()) {
+    const v1::Device& device = options_.devices[lane % options_.devices.size()];
+    absl::StatusOr<std::unique_ptr<Renderer>> made =
+        MakeRenderer(job.renderer(), device);
+    if (!made.ok()) return made.status();
+    it = renderers.emplace(job.renderer().name(), *std::move(made)).first;
+  }
+  const absl::Time started = absl::Now();
+  absl::StatusOr<Video> video = it->second->Render(job, context);
+  if (!video.ok()) return video.status();
+  const absl::Time rendered = absl::Now();
+  absl::StatusOr<std::vector<v1::OutputFile>> files =
+      PublishJobOutputs(job, *video);
+  if (!files.ok()) return files.status();
+  const absl::Time finished = absl::Now();
+  for (v1::OutputFile& f : *files) *result->add_files() = std::move(f);
+  v1::Timings* t = result->mutable_timings();
+  *t->mutable_started() = ToProto(started);
+  *t->mutable_finished() = ToProto(finished);
+  t->set_render_seconds(absl::ToDoubleSeconds(rendered - started));
+  t->set_write_seconds(absl::ToDoubleSeconds(finished - rendered));
+  return absl::OkStatus();
+}
+
+void NodeAgent::RunLease(uint32_t lane, const v1::Lease& lease) {
+  auto active = std::make_shared<ActiveLease>();
+  active->id = lease.id();
+  active->epoch = lease.epoch();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_[lease.id()] = active;
+  }
+  bool handed_back = false;
+  for (const v1::Job& job : lease.shard().jobs()) {
+    if (active->lost.load()) break;
+    if (stopping_.load()) {
+      handed_back = true;
+      break;
+    }
+    active->job_id = job.id();
+    active->progress.store(0);
+    LaneContext context(this, active.get());
+    v1::JobResult result;
+    result.set_job_id(job.id());
+    result.set_node_id(node_id_);
+    result.set_lane(lane);
+    const absl::Status st = RenderJob(lane, job, context, &result);
+    if (active->lost.load()) break;  // someone else holds the job now
+    if (st.ok()) {
+      v1::CompleteJobRequest request;
+      request.set_lease_id(lease.id());
+      request.set_epoch(lease.epoch());
+      *request.mutable_result() = result;
+      v1::CompleteJobResponse response;
+      auto ctx = Context(options_.rpc_timeout);
+      grpc::Status rpc = stub_->CompleteJob(ctx.get(), request, &response);
+      if (rpc.ok() && response.accepted()) {
+        ++jobs_completed_;
+      } else if (!rpc.ok()) {
+        // The files are published; the lease will expire and a later attempt
+        // finds them and reports them.
+        LogWarning("lane ", lane, ": complete ", job.id(), ": ",
+                   rpc.error_message());
+      }
+      continue;
+    }
+    if (st.code() == absl::StatusCode::kCancelled && stopping_.load()) {
+      handed_back = true;
+      break;
+    }
+    ++jobs_failed_;
+    LogWarning("lane ", lane, ": job ", job.id(), " failed: ", st.ToString());
+    v1::FailJobRequest request;
+    request.set_lease_id(lease.id());
+    request.set_epoch(lease.epoch());
+    result.set_error(std::string(st.message()));
+    *request.mutable_result() = result;
+    request.set_retryable(Retryable(st));
+    v1::FailJobResponse response;
+    auto ctx = Context(options_.rpc_timeout);
+    stub_->FailJob(ctx.get(), request, &response);
+  }
+  if (handed_back && !active->lost.load()) {
+    v1::ReleaseLeaseRequest request;
+    request.set_lease_id(lease.id());
+    request.set_epoch(lease.epoch());
+    v1::ReleaseLeaseResponse response;
+    auto ctx = Context(absl::Seconds(5));
+    stub_->ReleaseLease(ctx.get(), request, &response);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  active_.erase(lease.id());
+}
+
+void NodeAgent::HeartbeatLoop() {
+  while (Pause(heartbeat_interval_)) {
+    v1::HeartbeatRequest request;
+    request.set_node_id(node_id_);
+    std::map<std::string, std::shared_ptr<ActiveLease>> snapshot;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      snapshot = active_;
+    }
+    for (const auto& [id, lease] : snapshot) {
+      v1::LeaseProgress* p = request.add_leases();
+      p->set_lease_id(id);
+      p->set_epoch(lease->epoch);
+      p->set_job_id(lease->job_id);
+      p->set_fraction(lease->progress.load());
+    }
+    v1::HeartbeatResponse response;
+    auto ctx = Context(heartbeat_interval_ * 2);
+    grpc::Status st = stub_->Heartbeat(ctx.get(), request, &response);
+    if (!st.ok()) {
+      LogDebug("heartbeat: ", st.error_message());
+      continue;
+    }
+    for (const std::string& id : response.lost_lease_ids()) {
+      auto it = snapshot.find(id);
+      if (it != snapshot.end()) {
+        LogWarning("lease ", id, " lost; abandoning its job");
+        it->second->lost.store(true);
+      }
+    }
+  }
+}
+
+}  // namespace reelfarm

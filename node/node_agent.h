@@ -1,0 +1,97 @@
+#ifndef REELFARM_NODE_NODE_AGENT_H_
+#define REELFARM_NODE_NODE_AGENT_H_
+
+#include <grpcpp/channel.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "node/renderer.h"
+#include "reelfarm/v1/coordinator.grpc.pb.h"
+
+namespace reelfarm {
+
+struct NodeOptions {
+  std::string coordinator;  // host:port
+  // Used instead of dialing `coordinator` when set (tests, embedded mode).
+  std::shared_ptr<grpc::Channel> channel;
+  std::string node_id;  // default: <hostname>-<pid>
+  std::vector<v1::Device> devices;
+  uint32_t lanes = 0;  // 0: one per device
+  absl::Duration acquire_wait = absl::Seconds(5);
+  absl::Duration rpc_timeout = absl::Seconds(30);
+};
+
+// A worker process's main loop: registers with the coordinator, then runs
+// one render lane per device (or --lanes), each leasing work on its own, and
+// a heartbeat that renews the leases and reports progress.
+class NodeAgent {
+ public:
+  explicit NodeAgent(NodeOptions options);
+  ~NodeAgent();
+
+  // Registers (retrying with backoff until it succeeds or Stop is called)
+  // and starts the lanes.
+  absl::Status Start();
+  // Stop taking leases; jobs in progress finish and are reported.
+  void Drain();
+  // Drain and cancel jobs in progress, handing their leases back; returns at
+  // once (safe from a signal-watching thread).
+  void RequestStop();
+  // RequestStop, then wait for the lanes and the heartbeat to exit.
+  void Stop();
+  // Blocks until every lane has exited (after a stop request).
+  void Wait();
+
+  const std::string& node_id() const { return node_id_; }
+  uint64_t jobs_completed() const { return jobs_completed_.load(); }
+  uint64_t jobs_failed() const { return jobs_failed_.load(); }
+
+ private:
+  struct ActiveLease;
+  class LaneContext;
+
+  absl::Status Register();
+  void LaneLoop(uint32_t lane);
+  void RunLease(uint32_t lane, const v1::Lease& lease);
+  // Renders and publishes one job; fills the result's files and timings.
+  absl::Status RenderJob(uint32_t lane, const v1::Job& job,
+                         RenderContext& context, v1::JobResult* result);
+  void HeartbeatLoop();
+  // Waits `d` unless the agent stops first; false when it stopped.
+  bool Pause(absl::Duration d);
+  std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) const;
+
+  NodeOptions options_;
+  std::unique_ptr<v1::Coordinator::Stub> stub_;
+  std::string node_id_;
+  absl::Duration heartbeat_interval_ = absl::Seconds(5);
+
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> jobs_completed_{0};
+  std::atomic<uint64_t> jobs_failed_{0};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::mutex join_mu_;  // Wait and Stop may race from two threads
+  std::map<std::string, std::shared_ptr<ActiveLease>> active_;  // by lease id
+  std::set<grpc::ClientContext*> polling_;  // lanes waiting in AcquireLease
+  std::vector<std::thread> lanes_;
+  // Per lane, the renderers it has made, by name; only its lane touches one.
+  std::vector<std::map<std::string, std::unique_ptr<Renderer>>> renderers_;
+  std::thread heartbeat_;
+};
+
+}  // namespace reelfarm
+
+#endif  // REELFARM_NODE_NODE_AGENT_H_

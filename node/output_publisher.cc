@@ -1,0 +1,142 @@
+#include "node/output_publisher.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/atomic_file.h"
+#include "common/errors.h"
+#include "common/sha256.h"
+#include "google/protobuf/util/json_util.h"
+#include "node/png_writer.h"
+
+namespace reelfarm {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kStagingFolder[] = ".staging";
+
+std::string SchedulerLabel(const std::string& name) {
+  if (name == "ddim" || name.empty()) return "DDIM";
+  if (name == "euler") return "Euler";
+  if (name == "euler_ancestral") return "Euler a";
+  if (name == "dpmpp_2m") return "DPM++ 2M";
+  if (name == "dpmpp_2m_karras") return "DPM++ 2M Karras";
+  return name;
+}
+
+absl::StatusOr<std::vector<v1::OutputFile>> HashFolder(
+    const std::string& output_dir, const std::string& name) {
+  std::vector<v1::OutputFile> files;
+  std::error_code ec;
+  const fs::path dir = fs::path(output_dir) / name;
+  std::vector<std::string> names;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) names.push_back(it->path().filename());
+  }
+  if (ec) return ErrnoToStatus(ec.value(), absl::StrCat("list ", dir.string()));
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    const std::string full = (dir / n).string();
+    absl::StatusOr<std::string> sha = Sha256FileHex(full);
+    if (!sha.ok()) return sha.status();
+    v1::OutputFile f;
+    f.set_path(absl::StrCat(name, "/", n));
+    f.set_sha256(*sha);
+    f.set_bytes(fs::file_size(full, ec));
+    files.push_back(std::move(f));
+  }
+  return files;
+}
+
+}  // namespace
+
+std::string InfoText(const v1::Job& job) {
+  const v1::RenderParams& p = job.params();
+  std::string text = p.prompt();
+  if (!p.negative_prompt().empty()) {
+    absl::StrAppend(&text, "\nNegative prompt: ", p.negative_prompt());
+  }
+  absl::StrAppend(
+      &text, "\n",
+      absl::StrFormat("Steps: %u, Sampler: %s, CFG scale: %g, Seed: %u, "
+                      "Size: %ux%u, Frames: %u",
+                      p.steps(), SchedulerLabel(p.scheduler()),
+                      p.guidance_scale(), p.seed(), p.width(), p.height(),
+                      p.frames()));
+  const std::string& base = p.models().base().digest();
+  if (!base.empty())
+    absl::StrAppend(&text, ", Model hash: ", base.substr(7, 10));
+  const std::string& motion = p.models().motion_module().digest();
+  if (!motion.empty()) {
+    absl::StrAppend(&text, ", Motion module hash: ", motion.substr(7, 10));
+  }
+  absl::StrAppend(&text, ", Job: ", job.id());
+  return text;
+}
+
+absl::StatusOr<std::vector<std::string>> WriteJobFiles(const v1::Job& job,
+                                                       const Video& video,
+                                                       const std::string& dir) {
+  // Only what defines the job: the same job id gives the same file bytes,
+  // whichever sweep or folder it was rendered for.
+  v1::Job portable;
+  portable.set_id(job.id());
+  *portable.mutable_params() = job.params();
+  portable.mutable_renderer()->set_name(job.renderer().name());
+  std::string job_json;
+  (void)google::protobuf::util::MessageToJsonString(portable, &job_json);
+  const std::vector<std::pair<std::string, std::string>> text = {
+      {"parameters", InfoText(job)}, {"reelfarm", job_json}};
+  std::vector<std::string> names;
+  // Frames are always written: they are the lossless record of a render.
+  for (size_t f = 0; f < video.frames.size(); ++f) {
+    absl::StatusOr<std::string> png =
+        EncodePng(video.width, video.height, video.frames[f], text);
+    if (!png.ok()) return png.status();
+    std::string name = absl::StrFormat("frame_%05d.png", f);
+    if (absl::Status st =
+            WriteFileDurably((fs::path(dir) / name).string(), *png);
+        !st.ok()) {
+      return st;
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+absl::StatusOr<std::vector<v1::OutputFile>> PublishJobOutputs(
+    const v1::Job& job, const Video& video) {
+  static std::atomic<uint64_t> counter{0};
+  const fs::path out = job.output_dir();
+  const fs::path final_dir = out / job.output_name();
+  const fs::path staging = out / kStagingFolder /
+                           absl::StrCat(job.output_name(), ".", ::getpid(), ".",
+                                        counter.fetch_add(1));
+  if (absl::Status st = MakeDirectories(staging.string()); !st.ok()) return st;
+  absl::StatusOr<std::vector<std::string>> names =
+      WriteJobFiles(job, video, staging.string());
+  absl::Status st = names.status();
+  if (st.ok()) st = SyncDirectory(staging.string());
+  if (st.ok() && ::rename(staging.c_str(), final_dir.c_str()) != 0) {
+    if (errno != EEXIST && errno != ENOTEMPTY) {
+      st = ErrnoToStatus(errno, absl::StrCat("publish ", final_dir.string()));
+    }
+  } else if (st.ok()) {
+    st = SyncDirectory(out.string());
+  }
+  std::error_code ignored;
+  fs::remove_all(staging, ignored);  // gone already when the rename worked
+  if (!st.ok()) return st;
+  return HashFolder(out.string(), job.output_name());
+}
+
+}  // namespace reelfarm

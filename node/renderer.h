@@ -1,0 +1,48 @@
+#ifndef REELFARM_NODE_RENDERER_H_
+#define REELFARM_NODE_RENDERER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "reelfarm/v1/coordinator.pb.h"
+
+namespace reelfarm {
+
+// A rendered clip: `frames` RGB8 images, each width*height*3 bytes, rows top
+// to bottom.
+struct Video {
+  uint32_t width = 0;
+  uint32_t height = 0;
+  std::vector<std::string> frames;
+};
+
+// What a renderer may ask of the lane running it.
+class RenderContext {
+ public:
+  virtual ~RenderContext() = default;
+  // True once the job's lease is lost or the node stops: give up early.
+  virtual bool Cancelled() const = 0;
+  // 0..1 of the current job; sent to the coordinator with heartbeats.
+  virtual void ReportProgress(double fraction) = 0;
+};
+
+// Turns one job into frames. A renderer instance belongs to one lane (one
+// device) and may keep models loaded between jobs.
+class Renderer {
+ public:
+  virtual ~Renderer() = default;
+  // InvalidArgument / Unimplemented mean retrying elsewhere cannot help.
+  virtual absl::StatusOr<Video> Render(const v1::Job& job,
+                                       RenderContext& context) = 0;
+};
+
+// The renderer a job names (job.renderer().name()) for `device`.
+absl::StatusOr<std::unique_ptr<Renderer>> MakeRenderer(
+    const v1::RendererOptions& options, const v1::Device& device);
+
+}  // namespace reelfarm
+
+#endif  // REELFARM_NODE_RENDERER_H_
