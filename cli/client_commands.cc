@@ -1,0 +1,186 @@
+// `reelfarm submit | status | watch | cancel`: clients of a coordinator.
+
+#include <cstdio>
+
+#include "absl/strings/str_format.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/follow.h"
+#include "cli/sweep_flags.h"
+#include "common/errors.h"
+#include "common/grpc_status.h"
+#include "coordinator/manifest.h"
+
+namespace reelfarm::cli {
+namespace {
+
+constexpr char kDefaultCoordinator[] = "127.0.0.1:7400";
+
+// Parses flags shared by the client commands; returns -1 to go on, or an
+// exit code to return.
+int ParseClientFlags(const char* name, FlagSet& flags,
+                     const std::vector<std::string>& args,
+                     std::vector<std::string>* positional, size_t min_args,
+                     size_t max_args) {
+  absl::StatusOr<std::vector<std::string>> parsed = flags.Parse(args);
+  if (!parsed.ok()) return Fail(name, parsed.status());
+  if (flags.help_requested()) {
+    std::fputs(flags.Help().c_str(), stdout);
+    return kExitOk;
+  }
+  if (parsed->size() < min_args || parsed->size() > max_args) {
+    return Fail(name, absl::InvalidArgumentError(
+                          "wrong number of arguments (see --help)"));
+  }
+  *positional = *std::move(parsed);
+  return -1;
+}
+
+void PrintSweepLine(const v1::SweepStatus& s) {
+  const v1::SweepCounts& c = s.counts();
+  std::printf("%-20s %-10s %8llu %8llu %8llu %8llu  %s\n", s.id().c_str(),
+              SweepStateName(s.state()).c_str(),
+              static_cast<unsigned long long>(c.total()),
+              static_cast<unsigned long long>(c.done()),
+              static_cast<unsigned long long>(c.failed()),
+              static_cast<unsigned long long>(c.leased()),
+              s.spec().name().c_str());
+}
+
+}  // namespace
+
+int SubmitCommand(const std::vector<std::string>& args) {
+  FlagSet flags("reelfarm submit SWEEP.yaml [flags]",
+                "Sends a sweep to a coordinator and prints its id.");
+  SweepFlags sweep_flags;
+  sweep_flags.Register(flags);
+  std::string coordinator = kDefaultCoordinator;
+  bool watch = false;
+  flags.String("coordinator", &coordinator, "the coordinator's host:port");
+  flags.Bool("watch", &watch, "follow the sweep until it finishes");
+  std::vector<std::string> positional;
+  if (int rc = ParseClientFlags("submit", flags, args, &positional, 1, 1);
+      rc >= 0) {
+    return rc;
+  }
+  absl::StatusOr<v1::SweepSpec> spec = sweep_flags.Load(positional[0]);
+  if (!spec.ok()) return Fail("submit", spec.status());
+  auto stub = Connect(coordinator);
+  v1::SubmitSweepRequest request;
+  *request.mutable_spec() = *spec;
+  v1::SubmitSweepResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(2));
+  if (absl::Status st =
+          FromGrpcStatus(stub->SubmitSweep(&ctx, request, &response));
+      !st.ok()) {
+    return Fail("submit", st);
+  }
+  std::printf("%s\n", response.sweep_id().c_str());
+  std::fprintf(stderr, "%llu jobs, %llu already done; outputs in %s\n",
+               static_cast<unsigned long long>(response.jobs()),
+               static_cast<unsigned long long>(response.already_done()),
+               spec->output_dir().c_str());
+  if (!watch) return kExitOk;
+  ProgressPrinter printer(stderr);
+  grpc::ClientContext watch_ctx;
+  absl::StatusOr<v1::SweepStatus> final_status =
+      FollowSweep(*stub, response.sweep_id(), printer, &watch_ctx);
+  if (!final_status.ok()) return Fail("submit", final_status.status());
+  return ExitCodeForSweep(*final_status);
+}
+
+int StatusCommand(const std::vector<std::string>& args) {
+  FlagSet flags("reelfarm status [SWEEP_ID] [flags]",
+                "Lists sweeps, or shows one sweep's jobs.");
+  std::string coordinator = kDefaultCoordinator;
+  flags.String("coordinator", &coordinator, "the coordinator's host:port");
+  std::vector<std::string> positional;
+  if (int rc = ParseClientFlags("status", flags, args, &positional, 0, 1);
+      rc >= 0) {
+    return rc;
+  }
+  auto stub = Connect(coordinator);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  std::printf("%-20s %-10s %8s %8s %8s %8s  %s\n", "SWEEP", "STATE", "TOTAL",
+              "DONE", "FAILED", "RUNNING", "NAME");
+  if (positional.empty()) {
+    v1::ListSweepsResponse response;
+    if (absl::Status st = FromGrpcStatus(
+            stub->ListSweeps(&ctx, v1::ListSweepsRequest(), &response));
+        !st.ok()) {
+      return Fail("status", st);
+    }
+    for (const v1::SweepStatus& s : response.sweeps()) PrintSweepLine(s);
+    return kExitOk;
+  }
+  v1::GetSweepRequest request;
+  request.set_sweep_id(positional[0]);
+  request.set_include_jobs(true);
+  v1::GetSweepResponse response;
+  if (absl::Status st =
+          FromGrpcStatus(stub->GetSweep(&ctx, request, &response));
+      !st.ok()) {
+    return Fail("status", st);
+  }
+  PrintSweepLine(response.sweep());
+  std::printf("\n%-26s %-10s %3s  %s\n", "JOB", "STATE", "TRY",
+              "OUTPUT / ERROR");
+  for (const v1::JobStatus& j : response.jobs()) {
+    const std::string detail = j.state() == v1::JOB_STATE_DONE
+                                   ? j.job().output_name()
+                                   : j.last_error();
+    std::printf("%-26s %-10s %3u  %s\n", j.job().id().c_str(),
+                JobStateName(j.state()).c_str(), j.attempts(), detail.c_str());
+  }
+  return kExitOk;
+}
+
+int WatchCommand(const std::vector<std::string>& args) {
+  FlagSet flags("reelfarm watch SWEEP_ID [flags]",
+                "Follows a sweep until it finishes; exits 0 when every job "
+                "is done.");
+  std::string coordinator = kDefaultCoordinator;
+  flags.String("coordinator", &coordinator, "the coordinator's host:port");
+  std::vector<std::string> positional;
+  if (int rc = ParseClientFlags("watch", flags, args, &positional, 1, 1);
+      rc >= 0) {
+    return rc;
+  }
+  auto stub = Connect(coordinator);
+  ProgressPrinter printer(stdout);
+  grpc::ClientContext ctx;
+  absl::StatusOr<v1::SweepStatus> final_status =
+      FollowSweep(*stub, positional[0], printer, &ctx);
+  if (!final_status.ok()) return Fail("watch", final_status.status());
+  return ExitCodeForSweep(*final_status);
+}
+
+int CancelCommand(const std::vector<std::string>& args) {
+  FlagSet flags("reelfarm cancel SWEEP_ID [flags]",
+                "Cancels a sweep's jobs that have not finished; finished "
+                "outputs stay.");
+  std::string coordinator = kDefaultCoordinator;
+  flags.String("coordinator", &coordinator, "the coordinator's host:port");
+  std::vector<std::string> positional;
+  if (int rc = ParseClientFlags("cancel", flags, args, &positional, 1, 1);
+      rc >= 0) {
+    return rc;
+  }
+  auto stub = Connect(coordinator);
+  v1::CancelSweepRequest request;
+  request.set_sweep_id(positional[0]);
+  v1::CancelSweepResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (absl::Status st =
+          FromGrpcStatus(stub->CancelSweep(&ctx, request, &response));
+      !st.ok()) {
+    return Fail("cancel", st);
+  }
+  PrintSweepLine(response.sweep());
+  return kExitOk;
+}
+
+}  // namespace reelfarm::cli

@@ -1,0 +1,43 @@
+#include "cli/follow.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <cstdio>
+
+#include "common/errors.h"
+#include "common/grpc_status.h"
+
+namespace reelfarm::cli {
+
+std::unique_ptr<v1::Coordinator::Stub> Connect(const std::string& address) {
+  return v1::Coordinator::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+}
+
+absl::StatusOr<v1::SweepStatus> FollowSweep(v1::Coordinator::Stub& stub,
+                                            const std::string& sweep_id,
+                                            ProgressPrinter& printer,
+                                            grpc::ClientContext* context) {
+  v1::WatchSweepRequest request;
+  request.set_sweep_id(sweep_id);
+  std::unique_ptr<grpc::ClientReader<v1::WatchSweepEvent>> reader =
+      stub.WatchSweep(context, request);
+  v1::WatchSweepEvent event;
+  v1::SweepStatus last;
+  while (reader->Read(&event)) {
+    last = event.sweep();
+    printer.Update(last, event.has_job() ? &event.job() : nullptr);
+  }
+  if (absl::Status st = FromGrpcStatus(reader->Finish()); !st.ok()) return st;
+  printer.Finish(last);
+  return last;
+}
+
+int Fail(const std::string& command, const absl::Status& status) {
+  std::fprintf(stderr, "reelfarm %s: %s\n", command.c_str(),
+               std::string(status.message()).c_str());
+  return ExitCodeFor(status);
+}
+
+}  // namespace reelfarm::cli

@@ -1,0 +1,30 @@
+#ifndef REELFARM_CLI_FOLLOW_H_
+#define REELFARM_CLI_FOLLOW_H_
+
+#include <grpcpp/client_context.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cli/progress.h"
+#include "reelfarm/v1/coordinator.grpc.pb.h"
+
+namespace reelfarm::cli {
+
+// A channel to a coordinator at host:port.
+std::unique_ptr<v1::Coordinator::Stub> Connect(const std::string& address);
+
+// Streams WatchSweep into `printer` until the sweep finishes; returns its
+// final status. `context` lets another thread cancel the watch.
+absl::StatusOr<v1::SweepStatus> FollowSweep(v1::Coordinator::Stub& stub,
+                                            const std::string& sweep_id,
+                                            ProgressPrinter& printer,
+                                            grpc::ClientContext* context);
+
+// Prints an error the way every command does and returns its exit code.
+int Fail(const std::string& command, const absl::Status& status);
+
+}  // namespace reelfarm::cli
+
+#endif  // REELFARM_CLI_FOLLOW_H_

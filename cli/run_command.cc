@@ -1,0 +1,96 @@
+// `reelfarm run`: the laptop path. A coordinator bound to loopback and a node
+// in the same process, talking over real gRPC, so it behaves exactly like a
+// cluster of one.
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/follow.h"
+#include "cli/signals.h"
+#include "cli/sweep_flags.h"
+#include "common/errors.h"
+#include "common/grpc_status.h"
+#include "coordinator/coordinator_server.h"
+#include "coordinator/manifest.h"
+#include "node/devices.h"
+#include "node/node_agent.h"
+
+namespace reelfarm::cli {
+
+int RunCommand(const std::vector<std::string>& args) {
+  BlockShutdownSignals();
+  FlagSet flags("reelfarm run SWEEP.yaml [flags]",
+                "Renders every job of a sweep on this machine and writes the "
+                "outputs,\nmanifest.json and metadata.jsonl into the output "
+                "folder. Takes AnimateDiff's\nprompt configs as they are, and "
+                "animate.py's flags.");
+  SweepFlags sweep_flags;
+  sweep_flags.Register(flags);
+  std::string devices = "auto";
+  uint32_t lanes = 0;
+  flags.String("devices", &devices, "cpu, or CUDA ordinals such as 0,1");
+  flags.Uint("lanes", &lanes, "render lanes (default: one per device)");
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  if (!positional.ok()) return Fail("run", positional.status());
+  if (flags.help_requested()) {
+    std::fputs(flags.Help().c_str(), stdout);
+    return kExitOk;
+  }
+  if (positional->size() != 1) {
+    return Fail("run", absl::InvalidArgumentError(
+                           "expected one sweep file (see --help)"));
+  }
+  absl::StatusOr<v1::SweepSpec> spec = sweep_flags.Load(positional->front());
+  if (!spec.ok()) return Fail("run", spec.status());
+  absl::StatusOr<std::vector<v1::Device>> found = DiscoverDevices(devices);
+  if (!found.ok()) return Fail("run", found.status());
+
+  CoordinatorOptions coordinator_options;
+  coordinator_options.listen_address = "127.0.0.1:0";  // never off-machine
+  absl::StatusOr<std::unique_ptr<CoordinatorServer>> server =
+      CoordinatorServer::Start(coordinator_options);
+  if (!server.ok()) return Fail("run", server.status());
+
+  NodeOptions node_options;
+  node_options.coordinator = (*server)->address();
+  node_options.devices = *found;
+  node_options.lanes = lanes;
+  NodeAgent node(node_options);
+  if (absl::Status st = node.Start(); !st.ok()) return Fail("run", st);
+
+  auto stub = Connect((*server)->address());
+  v1::SubmitSweepRequest submit;
+  *submit.mutable_spec() = *spec;
+  v1::SubmitSweepResponse submitted;
+  grpc::ClientContext submit_context;
+  if (absl::Status st = FromGrpcStatus(
+          stub->SubmitSweep(&submit_context, submit, &submitted));
+      !st.ok()) {
+    return Fail("run", st);
+  }
+  std::printf("sweep %s: %llu jobs -> %s\n", submitted.sweep_id().c_str(),
+              static_cast<unsigned long long>(submitted.jobs()),
+              spec->output_dir().c_str());
+
+  grpc::ClientContext watch_context;
+  SignalWatcher signals([&](int) { watch_context.TryCancel(); });
+  ProgressPrinter printer(stdout);
+  absl::StatusOr<v1::SweepStatus> final_status =
+      FollowSweep(*stub, submitted.sweep_id(), printer, &watch_context);
+  signals.Stop();
+  node.Stop();
+  (*server)->Shutdown();
+  if (!final_status.ok()) {
+    return Fail("run", absl::Status(final_status.status().code(),
+                                    "interrupted; finished outputs are kept"));
+  }
+  std::printf("outputs:  %s\nmanifest: %s/%s\n", spec->output_dir().c_str(),
+              spec->output_dir().c_str(), kManifestFile);
+  return ExitCodeForSweep(*final_status);
+}
+
+}  // namespace reelfarm::cli

@@ -1,0 +1,121 @@
+// `reelfarm coordinator` and `reelfarm node`: the two long-running roles.
+
+#include <cstdio>
+
+#include "absl/time/time.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/follow.h"
+#include "cli/signals.h"
+#include "common/atomic_file.h"
+#include "common/errors.h"
+#include "common/log.h"
+#include "coordinator/coordinator_server.h"
+#include "node/devices.h"
+#include "node/node_agent.h"
+
+namespace reelfarm::cli {
+
+int CoordinatorCommand(const std::vector<std::string>& args) {
+  BlockShutdownSignals();
+  FlagSet flags("reelfarm coordinator [flags]",
+                "Serves sweeps to nodes over gRPC until SIGTERM or SIGINT.");
+  std::string listen = "0.0.0.0:7400";
+  std::string address_file;
+  double lease_ttl_s = 30;
+  uint32_t max_attempts = 3;
+  flags.String("listen", &listen, "host:port to serve on (port 0: any)");
+  flags.String("address-file", &address_file,
+               "write the bound host:port here once listening");
+  flags.Double("lease-ttl", &lease_ttl_s,
+               "seconds a lease lives without a heartbeat");
+  flags.Uint("max-attempts", &max_attempts,
+             "tries per job before it is marked failed");
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  if (!positional.ok()) return Fail("coordinator", positional.status());
+  if (flags.help_requested()) {
+    std::fputs(flags.Help().c_str(), stdout);
+    return kExitOk;
+  }
+  if (!positional->empty() || lease_ttl_s <= 0 || max_attempts == 0) {
+    return Fail("coordinator",
+                absl::InvalidArgumentError(
+                    "takes no arguments; --lease-ttl and --max-attempts must "
+                    "be positive"));
+  }
+  CoordinatorOptions options;
+  options.listen_address = listen;
+  options.scheduler.lease_ttl = absl::Seconds(lease_ttl_s);
+  options.scheduler.default_max_attempts = max_attempts;
+  absl::StatusOr<std::unique_ptr<CoordinatorServer>> server =
+      CoordinatorServer::Start(options);
+  if (!server.ok()) return Fail("coordinator", server.status());
+  if (!address_file.empty()) {
+    if (absl::Status st =
+            WriteFileAtomically(address_file, (*server)->address() + "\n");
+        !st.ok()) {
+      return Fail("coordinator", st);
+    }
+  }
+  std::printf("listening on %s\n", (*server)->address().c_str());
+  std::fflush(stdout);
+  SignalWatcher signals([&](int sig) {
+    LogInfo("signal ", sig, ": shutting down");
+    (*server)->Shutdown();
+  });
+  (*server)->Wait();
+  return kExitOk;
+}
+
+int NodeCommand(const std::vector<std::string>& args) {
+  BlockShutdownSignals();
+  FlagSet flags("reelfarm node --coordinator HOST:PORT [flags]",
+                "Renders jobs leased from a coordinator. SIGTERM, SIGINT or "
+                "SIGUSR2 make it\nstop taking work, hand back what it has not "
+                "finished, and exit 0.");
+  std::string coordinator;
+  std::string devices = "auto";
+  std::string node_id;
+  uint32_t lanes = 0;
+  flags.String("coordinator", &coordinator, "the coordinator's host:port");
+  flags.String("devices", &devices,
+               "cpu, CUDA ordinals such as 0,1, or auto (CUDA_VISIBLE_DEVICES, "
+               "then libtorch, then cpu)");
+  flags.Uint("lanes", &lanes, "render lanes (default: one per device)");
+  flags.String("node-id", &node_id, "name in the manifest (default host-pid)");
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  if (!positional.ok()) return Fail("node", positional.status());
+  if (flags.help_requested()) {
+    std::fputs(flags.Help().c_str(), stdout);
+    return kExitOk;
+  }
+  if (coordinator.empty() || !positional->empty()) {
+    return Fail("node", absl::InvalidArgumentError(
+                            "--coordinator HOST:PORT is required"));
+  }
+  absl::StatusOr<std::vector<v1::Device>> found = DiscoverDevices(devices);
+  if (!found.ok()) return Fail("node", found.status());
+  NodeOptions options;
+  options.coordinator = coordinator;
+  options.devices = *found;
+  options.lanes = lanes;
+  options.node_id = node_id;
+  NodeAgent node(options);
+  SignalWatcher signals([&](int sig) {
+    LogInfo("signal ", sig, ": handing back work and stopping");
+    node.RequestStop();
+  });
+  if (absl::Status st = node.Start(); !st.ok()) {
+    signals.Stop();
+    return st.code() == absl::StatusCode::kCancelled ? kExitOk
+                                                     : Fail("node", st);
+  }
+  node.Wait();
+  signals.Stop();
+  node.Stop();
+  LogInfo("node ", node.node_id(), ": ", node.jobs_completed(),
+          " job(s) completed, ", node.jobs_failed(), " failed");
+  return kExitOk;
+}
+
+}  // namespace reelfarm::cli

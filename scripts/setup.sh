@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages reelfarm builds with (apt runs only when one is
+# missing) and builds everything into build/. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev
+  libabsl-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libpng-dev
+  libtorch-dev libopenblas0-pthread
+  libgtest-dev libgmock-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+build_type=${REELFARM_BUILD_TYPE:-RelWithDebInfo}
+jobs=${REELFARM_JOBS:-2}
+if [ ! -f build/build.ninja ]; then
+  cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE="$build_type" ${REELFARM_CMAKE_ARGS:-}
+fi
+ninja -C build -j"$jobs"

@@ -1,0 +1,122 @@
+// The reelfarm binary as a user meets it: help, exit codes, and bad input
+// reported with file:line before anything renders.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/subprocess.h"
+
+namespace reelfarm {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_process::Subprocess;
+
+struct Outcome {
+  int code;
+  std::string output;
+};
+
+Outcome RunBinary(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {REELFARM_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Subprocess p(argv, /*merge_stderr=*/true);
+  Outcome o;
+  o.output = p.ReadAll();
+  o.code = p.Wait();
+  return o;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / "reelfarm_cli_test";
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  std::string Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return (dir_ / name).string();
+  }
+  fs::path dir_;
+};
+
+TEST_F(CliTest, HelpEverywhere) {
+  EXPECT_EQ(RunBinary({"--help"}).code, 0);
+  for (const char* cmd :
+       {"run", "coordinator", "node", "submit", "status", "watch", "cancel"}) {
+    Outcome o = RunBinary({cmd, "--help"});
+    EXPECT_EQ(o.code, 0) << cmd;
+    EXPECT_NE(o.output.find("usage: reelfarm"), std::string::npos) << cmd;
+  }
+}
+
+TEST_F(CliTest, UsageMistakesExitTwo) {
+  EXPECT_EQ(RunBinary({}).code, 2);
+  EXPECT_EQ(RunBinary({"render"}).code, 2);
+  EXPECT_EQ(RunBinary({"run", "--no-such-flag"}).code, 2);
+  EXPECT_EQ(RunBinary({"run"}).code, 2);
+  EXPECT_EQ(RunBinary({"node"}).code, 2);  // --coordinator is required
+  EXPECT_EQ(RunBinary({"run", "--W", "wide", "x.yaml"}).code, 2);
+}
+
+TEST_F(CliTest, BadConfigsExitTwoWithTheirLocationAndRenderNothing) {
+  const std::string out = (dir_ / "out").string();
+  struct Case {
+    std::string name, yaml, expect;
+  };
+  const std::vector<Case> cases = {
+      {"syntax.yaml", "name: x\ngrid: [unclosed\n", "syntax.yaml:"},
+      {"type.yaml",
+       "renderer: test-pattern\ndefaults: {prompt: a, steps: many, "
+       "guidance_scale: 7}\n",
+       "type.yaml:2:"},
+      {"unknown.yaml",
+       "renderer: test-pattern\ndefaults: {prompt: a, steps: 2, guidance: "
+       "7}\n",
+       "guidance_scale"},
+      {"negative.yaml",
+       "renderer: test-pattern\ndefaults: {prompt: a, steps: -3, "
+       "guidance_scale: 7}\n",
+       "negative.yaml:2:"},
+      {"size.yaml",
+       "renderer: test-pattern\ndefaults: {prompt: a, steps: 2, "
+       "guidance_scale: 7, W: 100}\n",
+       "size.yaml:2:"},
+      {"model.yaml",
+       "- motion_module: /nonexistent/mm.ckpt\n  steps: 2\n  guidance_scale: "
+       "7\n  prompt: [a]\n",
+       "model.yaml:1:"},
+  };
+  for (const Case& c : cases) {
+    Outcome o = RunBinary({"run", Write(c.name, c.yaml), "--out", out});
+    EXPECT_EQ(o.code, 2) << c.name << ": " << o.output;
+    EXPECT_NE(o.output.find(c.expect), std::string::npos)
+        << c.name << ": " << o.output;
+  }
+  EXPECT_FALSE(fs::exists(out)) << "nothing renders from a bad config";
+}
+
+TEST_F(CliTest, RunRendersASmallSweepAndExitsZero) {
+  const std::string sweep = Write("ok.yaml", R"(renderer: test-pattern
+defaults: {W: 16, H: 16, L: 2, steps: 1, guidance_scale: 7}
+grid:
+  prompt: [a, b]
+  seed: [1, 2]
+)");
+  Outcome o = RunBinary({"run", sweep, "--out", (dir_ / "out").string(),
+                         "--lanes", "2", "--devices", "cpu"});
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "manifest.json"));
+  EXPECT_NE(o.output.find("4/4 done"), std::string::npos) << o.output;
+}
+
+TEST_F(CliTest, UnreachableCoordinatorIsAFailureNotBadInput) {
+  Outcome o = RunBinary({"status", "--coordinator", "127.0.0.1:1"});
+  EXPECT_EQ(o.code, 1) << o.output;
+}
+
+}  // namespace
+}  // namespace reelfarm
