@@ -1,0 +1,17 @@
+#ifndef REELFARM_NODE_PIPELINE_TENSOR_MAP_H_
+#define REELFARM_NODE_PIPELINE_TENSOR_MAP_H_
+
+#include <torch/types.h>
+
+#include <map>
+#include <string>
+
+namespace reelfarm::pipeline {
+
+// Named tensors as a checkpoint holds them: float32, contiguous, on the CPU.
+// Ordered, so iteration and error messages are deterministic.
+using TensorMap = std::map<std::string, torch::Tensor>;
+
+}  // namespace reelfarm::pipeline
+
+#endif  // REELFARM_NODE_PIPELINE_TENSOR_MAP_H_
