@@ -32,10 +32,11 @@ struct DtypeInfo {
 };
 
 constexpr DtypeInfo kDtypes[] = {
-    {"F32", 4, torch::kFloat32},
-    {"F16", 2, torch::kFloat16},
-    {"BF16", 2, torch::kBFloat16},
-    {"F64", 8, torch::kFloat64},
+    {"F32", 4, torch::kFloat32},   {"F16", 2, torch::kFloat16},
+    {"BF16", 2, torch::kBFloat16}, {"F64", 8, torch::kFloat64},
+    {"I64", 8, torch::kInt64},     {"I32", 4, torch::kInt32},
+    {"I16", 2, torch::kInt16},     {"I8", 1, torch::kInt8},
+    {"U8", 1, torch::kUInt8},      {"BOOL", 1, torch::kBool},
 };
 
 const DtypeInfo* FindDtype(const std::string& name) {
@@ -121,8 +122,8 @@ absl::StatusOr<SafetensorsIndex> ParseSafetensorsIndex(
     e.dtype = value["dtype"].get<std::string>();
     const DtypeInfo* dtype = FindDtype(e.dtype);
     if (dtype == nullptr) {
-      return Bad(source, absl::StrCat(where, " has unsupported dtype '",
-                                      e.dtype, "' (F32, F16, BF16, F64)"));
+      return Bad(source,
+                 absl::StrCat(where, " has unsupported dtype '", e.dtype, "'"));
     }
     uint64_t elements = 1;
     for (const auto& dim : value["shape"]) {
@@ -185,13 +186,14 @@ absl::StatusOr<TensorMap> ParseSafetensors(absl::string_view bytes,
   TensorMap out;
   for (const SafetensorsEntry& e : index->entries) {
     const DtypeInfo* dtype = FindDtype(e.dtype);
-    // Copy into an aligned tensor of the stored type, then widen.
+    // Copy into an aligned tensor of the stored type; floats then widen.
     torch::Tensor raw = torch::empty(e.shape, torch::dtype(dtype->type));
     if (e.end > e.begin) {
       std::memcpy(raw.data_ptr(), bytes.data() + index->data_offset + e.begin,
                   e.end - e.begin);
     }
-    out.emplace(e.name, raw.to(torch::kFloat32).contiguous());
+    if (raw.is_floating_point()) raw = raw.to(torch::kFloat32);
+    out.emplace(e.name, raw.contiguous());
   }
   return out;
 }

@@ -34,11 +34,12 @@ struct SafetensorsIndex {
 absl::StatusOr<SafetensorsIndex> ParseSafetensorsIndex(
     absl::string_view prefix, uint64_t total_size, const std::string& source);
 
-// Decodes a whole safetensors image held in memory into float32 tensors.
+// Decodes a whole safetensors image held in memory. Floating tensors become
+// float32; integer and bool tensors keep their type.
 absl::StatusOr<TensorMap> ParseSafetensors(absl::string_view bytes,
                                            const std::string& source);
 
-// Maps the file and decodes every tensor to float32.
+// Maps the file and decodes every tensor as ParseSafetensors does.
 absl::StatusOr<TensorMap> LoadSafetensors(const std::string& path);
 
 }  // namespace reelfarm::pipeline

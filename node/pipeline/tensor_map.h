@@ -8,7 +8,8 @@
 
 namespace reelfarm::pipeline {
 
-// Named tensors as a checkpoint holds them: float32, contiguous, on the CPU.
+// Named tensors as a checkpoint holds them: contiguous, on the CPU; weights
+// are float32 whatever their stored precision.
 // Ordered, so iteration and error messages are deterministic.
 using TensorMap = std::map<std::string, torch::Tensor>;
 

@@ -1,0 +1,11 @@
+target_sources(reelfarm_pipeline PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/models/attention_ops.cc
+  ${CMAKE_CURRENT_LIST_DIR}/models/clip_text_model.cc
+  ${CMAKE_CURRENT_LIST_DIR}/models/json_config.cc
+  ${CMAKE_CURRENT_LIST_DIR}/models/motion_module.cc
+  ${CMAKE_CURRENT_LIST_DIR}/models/state_dict.cc
+  ${CMAKE_CURRENT_LIST_DIR}/models/unet_blocks.cc
+  ${CMAKE_CURRENT_LIST_DIR}/models/unet_config.cc
+  ${CMAKE_CURRENT_LIST_DIR}/models/unet_model.cc
+  ${CMAKE_CURRENT_LIST_DIR}/models/vae_decoder.cc
+)
