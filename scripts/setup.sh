@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev
   libabsl-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libpng-dev
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libicu-dev
   libgtest-dev libgmock-dev
 )
 missing=()
