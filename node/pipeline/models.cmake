@@ -9,3 +9,8 @@ target_sources(reelfarm_pipeline PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/models/unet_model.cc
   ${CMAKE_CURRENT_LIST_DIR}/models/vae_decoder.cc
 )
+target_sources(reelfarm_pipeline PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/animatediff_pipeline.cc
+  ${CMAKE_CURRENT_LIST_DIR}/checkpoint_layouts.cc
+  ${CMAKE_CURRENT_LIST_DIR}/model_bundle.cc
+)

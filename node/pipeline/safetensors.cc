@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -202,6 +204,43 @@ absl::StatusOr<TensorMap> LoadSafetensors(const std::string& path) {
   MappedFile file;
   if (absl::Status st = file.Open(path); !st.ok()) return st;
   return ParseSafetensors(file.bytes(), path);
+}
+
+absl::Status WriteSafetensors(const std::string& path,
+                              const TensorMap& tensors) {
+  nlohmann::json header = nlohmann::json::object();
+  std::vector<torch::Tensor> data;
+  uint64_t offset = 0;
+  for (const auto& [name, tensor] : tensors) {
+    torch::Tensor t = tensor.to(torch::kFloat32).contiguous().cpu();
+    const uint64_t bytes = t.numel() * sizeof(float);
+    header[name] = {{"dtype", "F32"},
+                    {"shape", t.sizes().vec()},
+                    {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+    data.push_back(t);
+  }
+  std::string text = header.dump();
+  // Pad the header so the data section starts 8-byte aligned.
+  text.append((8 - text.size() % 8) % 8, ' ');
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    const uint64_t len = text.size();
+    out.write(reinterpret_cast<const char*>(&len), 8);
+    out.write(text.data(), text.size());
+    for (const torch::Tensor& t : data) {
+      out.write(static_cast<const char*>(t.data_ptr()),
+                t.numel() * sizeof(float));
+    }
+    if (!out.good()) {
+      return absl::InternalError(absl::StrCat("cannot write ", tmp));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("rename to ", path));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace reelfarm::pipeline

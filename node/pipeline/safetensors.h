@@ -42,6 +42,11 @@ absl::StatusOr<TensorMap> ParseSafetensors(absl::string_view bytes,
 // Maps the file and decodes every tensor as ParseSafetensors does.
 absl::StatusOr<TensorMap> LoadSafetensors(const std::string& path);
 
+// Writes float32 tensors (converted if needed) as a safetensors file, via a
+// temporary file renamed into place.
+absl::Status WriteSafetensors(const std::string& path,
+                              const TensorMap& tensors);
+
 }  // namespace reelfarm::pipeline
 
 #endif  // REELFARM_NODE_PIPELINE_SAFETENSORS_H_

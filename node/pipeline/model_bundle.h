@@ -1,0 +1,52 @@
+#ifndef REELFARM_NODE_PIPELINE_MODEL_BUNDLE_H_
+#define REELFARM_NODE_PIPELINE_MODEL_BUNDLE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "node/pipeline/clip_tokenizer.h"
+#include "node/pipeline/models/clip_text_model.h"
+#include "node/pipeline/models/unet_model.h"
+#include "node/pipeline/models/vae_decoder.h"
+
+namespace reelfarm::pipeline {
+
+// The files a render uses, as AnimateDiff names them.
+struct ModelSources {
+  // pretrained_model_path: a diffusers folder (model_index.json, tokenizer/,
+  // text_encoder/, unet/, vae/, scheduler/).
+  std::string base;
+  // motion_module: guoyww's .ckpt/.safetensors, a diffusers MotionAdapter
+  // weights file, or a MotionAdapter folder. Empty: an image model.
+  std::string motion_module;
+  // dreambooth_path: a single-file (LDM layout) checkpoint whose UNet, VAE
+  // and text encoder weights replace the base's, as AnimateDiff does.
+  std::string dreambooth;
+  // The motion modules' shape when the caller knows it (AnimateDiff's
+  // inference config); otherwise read from a MotionAdapter folder's
+  // config.json or detected from the tensors.
+  std::optional<MotionConfig> motion_config;
+};
+
+// Everything one render lane keeps loaded between jobs.
+struct ModelBundle {
+  std::optional<ClipTokenizer> tokenizer;  // always set once loaded
+  ClipTextModel text_encoder{nullptr};
+  UNet unet{nullptr};
+  VaeDecoder vae{nullptr};
+  nlohmann::json scheduler_config;  // scheduler/scheduler_config.json
+};
+
+// Loads and checks every file; errors name the file and what is wrong.
+absl::StatusOr<std::unique_ptr<ModelBundle>> LoadModelBundle(
+    const ModelSources& sources);
+
+// Buffers checkpoints carry that the models recompute.
+const std::vector<std::string>& RecomputedBufferSuffixes();
+
+}  // namespace reelfarm::pipeline
+
+#endif  // REELFARM_NODE_PIPELINE_MODEL_BUNDLE_H_
