@@ -25,6 +25,7 @@ constexpr char kUsage[] =
     "  status [SWEEP_ID]   show sweeps, or one sweep's progress\n"
     "  watch SWEEP_ID      follow a sweep until it finishes\n"
     "  cancel SWEEP_ID     stop a sweep's remaining jobs\n"
+    "  make-tiny-model DIR write a small random model for demos and tests\n"
     "\n"
     "'reelfarm COMMAND --help' describes each command.\n"
     "exit codes: 0 done, 1 failure, 2 bad input\n";
@@ -42,6 +43,7 @@ constexpr Command kCommands[] = {
     {"status", reelfarm::cli::StatusCommand},
     {"watch", reelfarm::cli::WatchCommand},
     {"cancel", reelfarm::cli::CancelCommand},
+    {"make-tiny-model", reelfarm::cli::MakeTinyModelCommand},
 };
 
 }  // namespace

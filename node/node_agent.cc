@@ -216,8 +216,12 @@ absl::Status NodeAgent::RenderJob(uint32_t lane, const v1::Job& job,
   auto it = renderers.find(job.renderer().name());
   if (it == renderers.end()) {
     const v1::Device& device = options_.devices[lane % options_.devices.size()];
+    // CPU lanes share the cores; a GPU lane needs few CPU threads.
+    const int threads =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
+                        static_cast<int>(options_.lanes));
     absl::StatusOr<std::unique_ptr<Renderer>> made =
-        MakeRenderer(job.renderer(), device);
+        MakeRenderer(job.renderer(), device, threads);
     if (!made.ok()) return made.status();
     it = renderers.emplace(job.renderer().name(), *std::move(made)).first;
   }

@@ -39,9 +39,11 @@ class Renderer {
                                        RenderContext& context) = 0;
 };
 
-// The renderer a job names (job.renderer().name()) for `device`.
+// The renderer a job names (job.renderer().name()) for `device`, using
+// `cpu_threads` intra-op threads on a CPU (0: libtorch's default).
 absl::StatusOr<std::unique_ptr<Renderer>> MakeRenderer(
-    const v1::RendererOptions& options, const v1::Device& device);
+    const v1::RendererOptions& options, const v1::Device& device,
+    int cpu_threads = 0);
 
 }  // namespace reelfarm
 

@@ -1,0 +1,122 @@
+#include "node/animatediff_renderer.h"
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "node/inference_config.h"
+#include "node/pipeline/animatediff_pipeline.h"
+
+namespace reelfarm {
+namespace {
+
+std::string ModelKey(const v1::ModelSet& m) {
+  return absl::StrCat(m.base().digest(), "|", m.motion_module().digest(), "|",
+                      m.dreambooth().digest(), "|",
+                      m.inference_config().digest(), "|", m.loras_size(), "|",
+                      m.motion_loras_size());
+}
+
+// (F, 3, H, W) floats in [0, 1] -> RGB8 frames, rounding as diffusers'
+// numpy_to_pil does.
+Video ToVideo(const torch::Tensor& frames) {
+  Video video;
+  video.height = static_cast<uint32_t>(frames.size(2));
+  video.width = static_cast<uint32_t>(frames.size(3));
+  torch::Tensor bytes = (frames * 255)
+                            .round()
+                            .clamp(0, 255)
+                            .to(torch::kUInt8)
+                            .permute({0, 2, 3, 1})
+                            .contiguous();
+  for (int64_t f = 0; f < bytes.size(0); ++f) {
+    torch::Tensor frame = bytes[f];
+    video.frames.emplace_back(reinterpret_cast<const char*>(frame.data_ptr()),
+                              frame.numel());
+  }
+  return video;
+}
+
+}  // namespace
+
+AnimateDiffRenderer::AnimateDiffRenderer(const v1::Device& device,
+                                         int cpu_threads)
+    : device_(device.name()) {
+  if (cpu_threads > 0) torch::set_num_threads(cpu_threads);
+}
+
+absl::Status AnimateDiffRenderer::EnsureModels(const v1::ModelSet& models) {
+  const std::string key = ModelKey(models);
+  if (bundle_ != nullptr && key == loaded_key_) return absl::OkStatus();
+  bundle_.reset();  // free the old set before loading the next
+  if (!models.loras().empty() || !models.motion_loras().empty() ||
+      !models.adapter_lora().model().path().empty()) {
+    return absl::UnimplementedError(
+        "LoRA and MotionLoRA weights are not supported by this renderer yet");
+  }
+  pipeline::ModelSources sources;
+  sources.base = models.base().path();
+  sources.motion_module = models.motion_module().path();
+  sources.dreambooth = models.dreambooth().path();
+  if (!models.inference_config().path().empty()) {
+    absl::StatusOr<InferenceConfig> inference =
+        LoadInferenceConfig(models.inference_config().path());
+    if (!inference.ok()) return inference.status();
+    sources.motion_config = inference->motion;
+  }
+  LogInfo("loading models: ", sources.base,
+          sources.motion_module.empty() ? "" : " + ", sources.motion_module,
+          sources.dreambooth.empty() ? "" : " + ", sources.dreambooth);
+  absl::StatusOr<std::unique_ptr<pipeline::ModelBundle>> bundle =
+      pipeline::LoadModelBundle(sources);
+  if (!bundle.ok()) {
+    // A model that does not load fails the same way everywhere.
+    return absl::InvalidArgumentError(bundle.status().message());
+  }
+  const torch::Device device(device_);
+  (*bundle)->text_encoder->to(device);
+  (*bundle)->unet->to(device);
+  (*bundle)->vae->to(device);
+  bundle_ = *std::move(bundle);
+  loaded_key_ = key;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Video> AnimateDiffRenderer::Render(const v1::Job& job,
+                                                  RenderContext& context) {
+  const v1::RenderParams& p = job.params();
+  if (absl::Status st = EnsureModels(p.models()); !st.ok()) return st;
+  pipeline::VideoRequest request;
+  request.prompt = p.prompt();
+  request.negative_prompt = p.negative_prompt();
+  request.seed = p.seed();
+  request.width = p.width();
+  request.height = p.height();
+  request.frames = p.frames();
+  request.steps = p.steps();
+  request.guidance_scale = p.guidance_scale();
+  request.scheduler = p.scheduler().empty() ? "ddim" : p.scheduler();
+  if (!p.models().inference_config().path().empty()) {
+    absl::StatusOr<InferenceConfig> inference =
+        LoadInferenceConfig(p.models().inference_config().path());
+    if (!inference.ok()) return inference.status();
+    request.scheduler_config = inference->scheduler;
+  }
+  pipeline::PipelineHooks hooks;
+  hooks.progress = [&](int64_t step, int64_t steps) {
+    context.ReportProgress(static_cast<double>(step) / (steps + 1));
+  };
+  hooks.cancelled = [&] { return context.Cancelled(); };
+  absl::StatusOr<torch::Tensor> frames;
+  try {
+    frames = pipeline::RenderVideo(*bundle_, request, hooks);
+  } catch (const c10::Error& e) {
+    // Out of memory and friends: another node may manage.
+    return absl::ResourceExhaustedError(e.what_without_backtrace());
+  }
+  if (!frames.ok()) return frames.status();
+  context.ReportProgress(1.0);
+  return ToVideo(*frames);
+}
+
+}  // namespace reelfarm

@@ -1,0 +1,34 @@
+#ifndef REELFARM_NODE_ANIMATEDIFF_RENDERER_H_
+#define REELFARM_NODE_ANIMATEDIFF_RENDERER_H_
+
+#include <memory>
+#include <string>
+
+#include "node/pipeline/model_bundle.h"
+#include "node/renderer.h"
+
+namespace reelfarm {
+
+// The Renderer that runs AnimateDiff. It keeps the last model set loaded:
+// consecutive jobs with the same checkpoints (the coordinator groups them)
+// pay the load once.
+class AnimateDiffRenderer : public Renderer {
+ public:
+  // `device` is "cpu" or "cuda:N"; `cpu_threads` > 0 sets libtorch's
+  // intra-op threads (Debian's build sees one core otherwise).
+  AnimateDiffRenderer(const v1::Device& device, int cpu_threads);
+
+  absl::StatusOr<Video> Render(const v1::Job& job,
+                               RenderContext& context) override;
+
+ private:
+  absl::Status EnsureModels(const v1::ModelSet& models);
+
+  std::string device_;
+  std::string loaded_key_;  // digests of the loaded model set
+  std::unique_ptr<pipeline::ModelBundle> bundle_;
+};
+
+}  // namespace reelfarm
+
+#endif  // REELFARM_NODE_ANIMATEDIFF_RENDERER_H_

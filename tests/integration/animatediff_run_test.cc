@@ -1,0 +1,107 @@
+// `reelfarm run` on an AnimateDiff-style config renders the fixtures'
+// pipeline case through the real pipeline, and its PNG frames equal the
+// reference frames of the canonical implementation to within one level.
+
+#include <gtest/gtest.h>
+#include <png.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "nlohmann/json.hpp"
+#include "node/pipeline/safetensors.h"
+#include "tests/integration/subprocess.h"
+
+namespace reelfarm {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_process::Subprocess;
+
+std::string Fixtures() {
+  const char* env = std::getenv("REELFARM_FIXTURES");
+  return env != nullptr && *env != '\0' ? env : REELFARM_DEFAULT_FIXTURES;
+}
+
+// RGB8 pixels of a PNG file.
+std::vector<uint8_t> ReadPng(const std::string& path, int* w, int* h) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  EXPECT_TRUE(png_image_begin_read_from_file(&image, path.c_str())) << path;
+  image.format = PNG_FORMAT_RGB;
+  std::vector<uint8_t> pixels(PNG_IMAGE_SIZE(image));
+  EXPECT_TRUE(
+      png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr));
+  *w = image.width;
+  *h = image.height;
+  return pixels;
+}
+
+TEST(AnimateDiffRunTest, FramesMatchTheReferencePipeline) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "reelfarm_animatediff";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // The tiny motion module's shape, as AnimateDiff's inference configs
+  // describe a motion module (norm_num_groups: the tiny model uses 4).
+  std::ofstream(dir / "inference-tiny.yaml") << R"(unet_additional_kwargs:
+  use_motion_module: true
+  motion_module_mid_block: true
+  motion_module_kwargs:
+    num_attention_heads: 4
+    norm_num_groups: 4
+    temporal_position_encoding_max_len: 32
+)";
+  const nlohmann::json params = nlohmann::json::parse(
+      std::ifstream(Fixtures() + "/reference/pipeline.json"))["params"];
+  std::ofstream(dir / "sweep.yaml")
+      << "- motion_module: " << Fixtures()
+      << "/original/animatediff_motion_module_v2_tiny.ckpt\n"
+      << "  W: " << params["width"] << "\n  H: " << params["height"]
+      << "\n  L: " << params["num_frames"]
+      << "\n  steps: " << params["num_inference_steps"]
+      << "\n  guidance_scale: " << params["guidance_scale"].get<double>()
+      << "\n  seed: " << params["seed"] << "\n  prompt: [" << params["prompt"]
+      << "]\n  n_prompt: [" << params["negative_prompt"] << "]\n";
+
+  Subprocess run({REELFARM_BINARY, "run", (dir / "sweep.yaml").string(),
+                  "--pretrained-model-path", Fixtures() + "/pipeline",
+                  "--inference-config", (dir / "inference-tiny.yaml").string(),
+                  "--out", (dir / "out").string(), "--devices", "cpu"},
+                 /*merge_stderr=*/true);
+  const std::string output = run.ReadAll();
+  ASSERT_EQ(run.Wait(), 0) << output;
+
+  const nlohmann::json manifest =
+      nlohmann::json::parse(std::ifstream(dir / "out" / "manifest.json"));
+  ASSERT_EQ(manifest["jobs"].size(), 1u);
+  const auto& files = manifest["jobs"][0]["files"];
+  auto ref =
+      pipeline::LoadSafetensors(Fixtures() + "/reference/pipeline.safetensors");
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  // (1, F, 3, H, W) in [0, 1] -> 8-bit as diffusers' numpy_to_pil rounds.
+  const torch::Tensor want = (ref->at("frames")[0] * 255)
+                                 .round()
+                                 .clamp(0, 255)
+                                 .to(torch::kInt32)
+                                 .permute({0, 2, 3, 1})
+                                 .contiguous();
+  ASSERT_EQ(static_cast<int64_t>(files.size()), want.size(0));
+  int worst = 0;
+  for (int64_t f = 0; f < want.size(0); ++f) {
+    int w = 0, h = 0;
+    const std::vector<uint8_t> got = ReadPng(
+        (dir / "out" / files[f]["path"].get<std::string>()).string(), &w, &h);
+    ASSERT_EQ(w, want.size(2));
+    ASSERT_EQ(h, want.size(1));
+    const int32_t* expected = want[f].data_ptr<int32_t>();
+    for (size_t i = 0; i < got.size(); ++i) {
+      worst = std::max(worst, std::abs(static_cast<int>(got[i]) - expected[i]));
+    }
+  }
+  EXPECT_LE(worst, 1)
+      << "largest difference from the reference, in 8-bit levels";
+}
+
+}  // namespace
+}  // namespace reelfarm
