@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/log.h"
 #include "node/inference_config.h"
 #include "node/pipeline/animatediff_pipeline.h"
@@ -10,11 +11,26 @@
 namespace reelfarm {
 namespace {
 
+std::string LoraKey(const v1::LoraRef& lora) {
+  // The exact scale: LoRAs at 0.8 and 0.8000001 are different weights.
+  return absl::StrFormat("%s#%s@%a", lora.model().path(), lora.model().digest(),
+                         lora.alpha());
+}
+
+// What identifies the loaded weights: LoRAs are merged into them, so each
+// file and its scale is part of the key.
 std::string ModelKey(const v1::ModelSet& m) {
-  return absl::StrCat(m.base().digest(), "|", m.motion_module().digest(), "|",
-                      m.dreambooth().digest(), "|",
-                      m.inference_config().digest(), "|", m.loras_size(), "|",
-                      m.motion_loras_size());
+  std::string key = absl::StrCat(
+      m.base().digest(), "|", m.motion_module().digest(), "|",
+      m.dreambooth().digest(), "|", m.inference_config().digest(), "|",
+      m.adapter_lora().model().path().empty() ? "" : LoraKey(m.adapter_lora()));
+  for (const v1::LoraRef& lora : m.loras()) {
+    absl::StrAppend(&key, "|lora:", LoraKey(lora));
+  }
+  for (const v1::LoraRef& lora : m.motion_loras()) {
+    absl::StrAppend(&key, "|motion_lora:", LoraKey(lora));
+  }
+  return key;
 }
 
 // (F, 3, H, W) floats in [0, 1] -> RGB8 frames, rounding as diffusers'
@@ -49,24 +65,32 @@ absl::Status AnimateDiffRenderer::EnsureModels(const v1::ModelSet& models) {
   const std::string key = ModelKey(models);
   if (bundle_ != nullptr && key == loaded_key_) return absl::OkStatus();
   bundle_.reset();  // free the old set before loading the next
-  if (!models.loras().empty() || !models.motion_loras().empty() ||
-      !models.adapter_lora().model().path().empty()) {
-    return absl::UnimplementedError(
-        "LoRA and MotionLoRA weights are not supported by this renderer yet");
-  }
   pipeline::ModelSources sources;
   sources.base = models.base().path();
   sources.motion_module = models.motion_module().path();
   sources.dreambooth = models.dreambooth().path();
+  for (const v1::LoraRef& lora : models.loras()) {
+    sources.loras.emplace_back(lora.model().path(), lora.alpha());
+  }
+  for (const v1::LoraRef& lora : models.motion_loras()) {
+    sources.motion_loras.emplace_back(lora.model().path(), lora.alpha());
+  }
+  if (!models.adapter_lora().model().path().empty()) {
+    sources.adapter_lora.emplace(models.adapter_lora().model().path(),
+                                 models.adapter_lora().alpha());
+  }
   if (!models.inference_config().path().empty()) {
     absl::StatusOr<InferenceConfig> inference =
         LoadInferenceConfig(models.inference_config().path());
     if (!inference.ok()) return inference.status();
     sources.motion_config = inference->motion;
   }
+  const size_t lora_count = sources.loras.size() + sources.motion_loras.size() +
+                            (sources.adapter_lora.has_value() ? 1 : 0);
   LogInfo("loading models: ", sources.base,
           sources.motion_module.empty() ? "" : " + ", sources.motion_module,
-          sources.dreambooth.empty() ? "" : " + ", sources.dreambooth);
+          sources.dreambooth.empty() ? "" : " + ", sources.dreambooth,
+          lora_count == 0 ? "" : absl::StrCat(" + ", lora_count, " LoRA(s)"));
   absl::StatusOr<std::unique_ptr<pipeline::ModelBundle>> bundle =
       pipeline::LoadModelBundle(sources);
   if (!bundle.ok()) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/pipeline/checkpoint.h"
 #include "node/pipeline/checkpoint_layouts.h"
+#include "node/pipeline/lora.h"
 #include "node/pipeline/models/json_config.h"
 #include "node/pipeline/models/state_dict.h"
 
@@ -184,6 +185,35 @@ absl::StatusOr<std::unique_ptr<ModelBundle>> LoadModelBundle(
     vae_weights = Select(vae_weights, {"decoder.", "post_quant_conv."});
   }
 
+  // LoRAs patch the image weights, whichever file they came from.
+  for (const auto& [path, scale] : sources.loras) {
+    absl::StatusOr<TensorMap> lora = LoadWeightsFile(path);
+    if (!lora.ok()) return lora.status();
+    if (absl::Status st =
+            MergeLora(*lora, scale, &unet_weights, &text_weights, path);
+        !st.ok()) {
+      return st;
+    }
+    unet_source = absl::StrCat(unet_source, " + ", path);
+    text_source = absl::StrCat(text_source, " + ", path);
+  }
+  if (sources.adapter_lora.has_value()) {
+    const auto& [path, scale] = *sources.adapter_lora;
+    absl::StatusOr<TensorMap> lora = LoadWeightsFile(path);
+    if (!lora.ok()) return lora.status();
+    // AnimateDiff merges the domain adapter into the UNet only.
+    if (absl::Status st = MergeLora(*lora, scale, &unet_weights, nullptr, path);
+        !st.ok()) {
+      return st;
+    }
+    unet_source = absl::StrCat(unet_source, " + ", path);
+  }
+  if (!sources.motion_loras.empty() && sources.motion_module.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("motion LoRA ", sources.motion_loras.front().first,
+                     " needs a motion_module to patch"));
+  }
+
   bundle->text_encoder = ClipTextModel(*text_config);
   if (absl::Status st = LoadStateDict(*bundle->text_encoder, text_weights, "",
                                       text_source, RecomputedBufferSuffixes());
@@ -198,7 +228,26 @@ absl::StatusOr<std::unique_ptr<ModelBundle>> LoadModelBundle(
         !st.ok()) {
       return st;
     }
+    for (int64_t ch : unet_config->block_out_channels) {
+      if (ch % config.norm_num_groups != 0 ||
+          ch % config.num_attention_heads != 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            sources.motion_module, ": ", config.norm_num_groups,
+            " norm groups and ", config.num_attention_heads,
+            " heads do not divide the UNet's ", ch,
+            " channels (does the inference config describe this module?)"));
+      }
+    }
     motion = config;
+    for (const auto& [path, scale] : sources.motion_loras) {
+      absl::StatusOr<TensorMap> lora = LoadWeightsFile(path);
+      if (!lora.ok()) return lora.status();
+      if (absl::Status st =
+              MergeMotionLora(*lora, scale, &motion_weights, path);
+          !st.ok()) {
+        return st;
+      }
+    }
     for (auto& [key, t] : motion_weights) {
       if (!unet_weights.emplace(key, t).second) {
         return absl::InvalidArgumentError(
@@ -207,6 +256,9 @@ absl::StatusOr<std::unique_ptr<ModelBundle>> LoadModelBundle(
       }
     }
     unet_source = absl::StrCat(unet_source, " + ", sources.motion_module);
+    for (const auto& motion_lora : sources.motion_loras) {
+      unet_source = absl::StrCat(unet_source, " + ", motion_lora.first);
+    }
   }
   bundle->unet = UNet(*unet_config, motion);
   if (absl::Status st = LoadStateDict(*bundle->unet, unet_weights, "",

@@ -4,6 +4,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
@@ -29,6 +31,12 @@ struct ModelSources {
   // inference config); otherwise read from a MotionAdapter folder's
   // config.json or detected from the tensors.
   std::optional<MotionConfig> motion_config;
+  // LoRA files and their scales, merged into the weights at load (see
+  // lora.h). loras: lora_model_path + lora_alpha (UNet and text encoder);
+  // motion_loras: motion_module_lora_configs (need a motion_module);
+  // adapter_lora: v3's adapter_lora_path + adapter_lora_scale (UNet).
+  std::vector<std::pair<std::string, double>> loras, motion_loras;
+  std::optional<std::pair<std::string, double>> adapter_lora;
 };
 
 // Everything one render lane keeps loaded between jobs.

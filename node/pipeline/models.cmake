@@ -12,5 +12,6 @@ target_sources(reelfarm_pipeline PRIVATE
 target_sources(reelfarm_pipeline PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/animatediff_pipeline.cc
   ${CMAKE_CURRENT_LIST_DIR}/checkpoint_layouts.cc
+  ${CMAKE_CURRENT_LIST_DIR}/lora.cc
   ${CMAKE_CURRENT_LIST_DIR}/model_bundle.cc
 )
