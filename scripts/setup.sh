@@ -25,6 +25,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# ccache hits across clones in other folders (CI builds a fresh clone), and
+# across the precompiled torch header.
+export CCACHE_BASEDIR="$PWD"
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
+
 build_type=${REELFARM_BUILD_TYPE:-RelWithDebInfo}
 jobs=${REELFARM_JOBS:-2}
 if [ ! -f build/build.ninja ]; then
