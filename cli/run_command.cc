@@ -18,6 +18,7 @@
 #include "coordinator/manifest.h"
 #include "node/devices.h"
 #include "node/node_agent.h"
+#include "node/pipeline/model_bundle.h"
 
 namespace reelfarm::cli {
 
@@ -34,8 +35,15 @@ int RunCommand(const std::vector<std::string>& args) {
   uint32_t lanes = 0;
   flags.String("devices", &devices, "cpu, or CUDA ordinals such as 0,1");
   flags.Uint("lanes", &lanes, "render lanes (default: one per device)");
+  std::string precision = "fp32";
+  flags.String("precision", &precision,
+               "model weights: fp32, fp16 or bf16 (half: GPUs)");
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return Fail("run", positional.status());
+  if (absl::Status st = pipeline::ParsePrecision(precision).status();
+      !st.ok()) {
+    return Fail("run", st);
+  }
   if (flags.help_requested()) {
     std::fputs(flags.Help().c_str(), stdout);
     return kExitOk;
@@ -59,6 +67,7 @@ int RunCommand(const std::vector<std::string>& args) {
   node_options.coordinator = (*server)->address();
   node_options.devices = *found;
   node_options.lanes = lanes;
+  node_options.precision = precision;
   NodeAgent node(node_options);
   if (absl::Status st = node.Start(); !st.ok()) return Fail("run", st);
 

@@ -13,6 +13,7 @@
 #include "coordinator/coordinator_server.h"
 #include "node/devices.h"
 #include "node/node_agent.h"
+#include "node/pipeline/model_bundle.h"
 
 namespace reelfarm::cli {
 
@@ -83,8 +84,15 @@ int NodeCommand(const std::vector<std::string>& args) {
                "then libtorch, then cpu)");
   flags.Uint("lanes", &lanes, "render lanes (default: one per device)");
   flags.String("node-id", &node_id, "name in the manifest (default host-pid)");
+  std::string precision = "fp32";
+  flags.String("precision", &precision,
+               "model weights: fp32, fp16 or bf16 (half: GPUs)");
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return Fail("node", positional.status());
+  if (absl::Status st = pipeline::ParsePrecision(precision).status();
+      !st.ok()) {
+    return Fail("node", st);
+  }
   if (flags.help_requested()) {
     std::fputs(flags.Help().c_str(), stdout);
     return kExitOk;
@@ -100,6 +108,7 @@ int NodeCommand(const std::vector<std::string>& args) {
   options.devices = *found;
   options.lanes = lanes;
   options.node_id = node_id;
+  options.precision = precision;
   NodeAgent node(options);
   SignalWatcher signals([&](int sig) {
     LogInfo("signal ", sig, ": handing back work and stopping");

@@ -55,10 +55,11 @@ Video ToVideo(const torch::Tensor& frames) {
 
 }  // namespace
 
-AnimateDiffRenderer::AnimateDiffRenderer(const v1::Device& device,
-                                         int cpu_threads)
-    : device_(device.name()) {
-  if (cpu_threads > 0) torch::set_num_threads(cpu_threads);
+AnimateDiffRenderer::AnimateDiffRenderer(const RenderEnvironment& environment)
+    : device_(environment.device.name()), precision_(environment.precision) {
+  if (environment.cpu_threads > 0) {
+    torch::set_num_threads(environment.cpu_threads);
+  }
 }
 
 absl::Status AnimateDiffRenderer::EnsureModels(const v1::ModelSet& models) {
@@ -97,10 +98,10 @@ absl::Status AnimateDiffRenderer::EnsureModels(const v1::ModelSet& models) {
     // A model that does not load fails the same way everywhere.
     return absl::InvalidArgumentError(bundle.status().message());
   }
-  const torch::Device device(device_);
-  (*bundle)->text_encoder->to(device);
-  (*bundle)->unet->to(device);
-  (*bundle)->vae->to(device);
+  absl::StatusOr<torch::ScalarType> dtype =
+      pipeline::ParsePrecision(precision_);
+  if (!dtype.ok()) return dtype.status();
+  (*bundle)->To(torch::Device(device_), *dtype);
   bundle_ = *std::move(bundle);
   loaded_key_ = key;
   return absl::OkStatus();

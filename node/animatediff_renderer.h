@@ -14,9 +14,9 @@ namespace reelfarm {
 // pay the load once.
 class AnimateDiffRenderer : public Renderer {
  public:
-  // `device` is "cpu" or "cuda:N"; `cpu_threads` > 0 sets libtorch's
-  // intra-op threads (Debian's build sees one core otherwise).
-  AnimateDiffRenderer(const v1::Device& device, int cpu_threads);
+  // cpu_threads > 0 sets libtorch's intra-op threads (Debian's build sees
+  // one core otherwise).
+  explicit AnimateDiffRenderer(const RenderEnvironment& environment);
 
   absl::StatusOr<Video> Render(const v1::Job& job,
                                RenderContext& context) override;
@@ -25,6 +25,7 @@ class AnimateDiffRenderer : public Renderer {
   absl::Status EnsureModels(const v1::ModelSet& models);
 
   std::string device_;
+  std::string precision_;
   std::string loaded_key_;  // digests of the loaded model set
   std::unique_ptr<pipeline::ModelBundle> bundle_;
 };

@@ -220,8 +220,12 @@ absl::Status NodeAgent::RenderJob(uint32_t lane, const v1::Job& job,
     const int threads =
         std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
                         static_cast<int>(options_.lanes));
+    RenderEnvironment environment;
+    environment.device = device;
+    environment.cpu_threads = threads;
+    environment.precision = options_.precision;
     absl::StatusOr<std::unique_ptr<Renderer>> made =
-        MakeRenderer(job.renderer(), device, threads);
+        MakeRenderer(job.renderer(), environment);
     if (!made.ok()) return made.status();
     it = renderers.emplace(job.renderer().name(), *std::move(made)).first;
   }

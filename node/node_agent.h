@@ -26,7 +26,8 @@ struct NodeOptions {
   std::shared_ptr<grpc::Channel> channel;
   std::string node_id;  // default: <hostname>-<pid>
   std::vector<v1::Device> devices;
-  uint32_t lanes = 0;  // 0: one per device
+  uint32_t lanes = 0;              // 0: one per device
+  std::string precision = "fp32";  // model weights: fp32, fp16 or bf16
   absl::Duration acquire_wait = absl::Seconds(5);
   absl::Duration rpc_timeout = absl::Seconds(30);
 };

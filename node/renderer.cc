@@ -7,14 +7,13 @@
 namespace reelfarm {
 
 absl::StatusOr<std::unique_ptr<Renderer>> MakeRenderer(
-    const v1::RendererOptions& options, const v1::Device& device,
-    int cpu_threads) {
+    const v1::RendererOptions& options, const RenderEnvironment& environment) {
   if (options.name() == "test-pattern") {
     return std::make_unique<TestPatternRenderer>(
         options.test_pattern_ms_per_job());
   }
   if (options.name() == "animatediff" || options.name().empty()) {
-    return std::make_unique<AnimateDiffRenderer>(device, cpu_threads);
+    return std::make_unique<AnimateDiffRenderer>(environment);
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown renderer '", options.name(), "'"));

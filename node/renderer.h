@@ -39,11 +39,16 @@ class Renderer {
                                        RenderContext& context) = 0;
 };
 
-// The renderer a job names (job.renderer().name()) for `device`, using
-// `cpu_threads` intra-op threads on a CPU (0: libtorch's default).
+// Where and how a lane renders.
+struct RenderEnvironment {
+  v1::Device device;               // "cpu" or "cuda:N"
+  int cpu_threads = 0;             // libtorch intra-op threads; 0: default
+  std::string precision = "fp32";  // model weights: fp32, fp16 or bf16
+};
+
+// The renderer a job names (job.renderer().name()) for a lane.
 absl::StatusOr<std::unique_ptr<Renderer>> MakeRenderer(
-    const v1::RendererOptions& options, const v1::Device& device,
-    int cpu_threads = 0);
+    const v1::RendererOptions& options, const RenderEnvironment& environment);
 
 }  // namespace reelfarm
 

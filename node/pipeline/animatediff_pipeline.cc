@@ -50,7 +50,11 @@ absl::StatusOr<torch::Tensor> RenderVideo(ModelBundle& models,
   }
 
   torch::NoGradGuard no_grad;
-  const torch::Device device = models.unet->parameters().front().device();
+  const torch::Tensor probe = models.unet->parameters().front();
+  const torch::Device device = probe.device();
+  // The UNet runs in its weights' precision; the scheduler's arithmetic
+  // stays in float32.
+  const torch::ScalarType dtype = probe.scalar_type();
   const bool guided = request.guidance_scale > 1.0;
   torch::Tensor positive = EncodeText(models, request.prompt, device);
   torch::Tensor context = positive;
@@ -61,6 +65,7 @@ absl::StatusOr<torch::Tensor> RenderVideo(ModelBundle& models,
     if (hooks.trace) hooks.trace->negative_prompt_embeds = negative;
   }
   if (hooks.trace) hooks.trace->prompt_embeds = positive;
+  context = context.to(dtype);
 
   // One draw on a CPU generator, as diffusers' prepare_latents with a CPU
   // generator: the same noise whatever device renders.
@@ -85,7 +90,9 @@ absl::StatusOr<torch::Tensor> RenderVideo(ModelBundle& models,
         (*scheduler)->ScaleModelInput(input, i);
     if (!scaled.ok()) return scaled.status();
     torch::Tensor noise_pred =
-        models.unet->forward(*scaled, (*scheduler)->timesteps()[i], context);
+        models.unet
+            ->forward(scaled->to(dtype), (*scheduler)->timesteps()[i], context)
+            .to(torch::kFloat32);
     if (hooks.trace) hooks.trace->unet_out.push_back(noise_pred);
     if (guided) {
       std::vector<torch::Tensor> parts = noise_pred.chunk(2, 0);

@@ -106,6 +106,20 @@ absl::Status LoadMotion(const ModelSources& sources, TensorMap* weights,
 
 }  // namespace
 
+void ModelBundle::To(const torch::Device& device, torch::ScalarType dtype) {
+  text_encoder->to(device, dtype);
+  unet->to(device, dtype);
+  vae->to(device, dtype);
+}
+
+absl::StatusOr<torch::ScalarType> ParsePrecision(const std::string& name) {
+  if (name == "fp32" || name == "float32") return torch::kFloat32;
+  if (name == "fp16" || name == "float16") return torch::kFloat16;
+  if (name == "bf16" || name == "bfloat16") return torch::kBFloat16;
+  return absl::InvalidArgumentError(
+      absl::StrCat("precision '", name, "' is not one of fp32, fp16, bf16"));
+}
+
 const std::vector<std::string>& RecomputedBufferSuffixes() {
   static const auto* suffixes = new std::vector<std::string>{
       "position_ids", "pos_embed.pe", "pos_encoder.pe"};

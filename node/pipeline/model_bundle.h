@@ -46,7 +46,14 @@ struct ModelBundle {
   UNet unet{nullptr};
   VaeDecoder vae{nullptr};
   nlohmann::json scheduler_config;  // scheduler/scheduler_config.json
+
+  // Moves the models to `device` and casts their weights to `dtype`
+  // (float32, float16 or bfloat16; half precision halves the memory).
+  void To(const torch::Device& device, torch::ScalarType dtype);
 };
+
+// "fp32", "fp16" or "bf16" (also "float32", "float16", "bfloat16").
+absl::StatusOr<torch::ScalarType> ParsePrecision(const std::string& name);
 
 // Loads and checks every file; errors name the file and what is wrong.
 absl::StatusOr<std::unique_ptr<ModelBundle>> LoadModelBundle(

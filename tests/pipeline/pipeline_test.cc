@@ -119,5 +119,27 @@ TEST(PipelineTest, CancelStopsBetweenSteps) {
   EXPECT_EQ(steps_seen, 2);
 }
 
+// bfloat16 weights on the CPU (the GPU path uses float16 the same way):
+// close to the float32 render, not equal.
+TEST(PipelineTest, HalfPrecisionWeights) {
+  ModelSources sources;
+  sources.base = FixturePath("pipeline");
+  sources.motion_module = FixturePath("motion_adapter");
+  auto models = LoadModelBundle(sources);
+  ASSERT_TRUE(models.ok()) << models.status();
+  auto dtype = ParsePrecision("bf16");
+  ASSERT_TRUE(dtype.ok());
+  (*models)->To(torch::kCPU, *dtype);
+  auto frames = RenderVideo(**models, FixtureRequest());
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  EXPECT_EQ(frames->scalar_type(), torch::kFloat32);
+  const TensorMap ref = testing::LoadReferenceTensors("pipeline");
+  const auto c = testing::Compare(*frames, ref.at("frames")[0]);
+  // bfloat16 keeps 8 bits of mantissa and the tiny random model amplifies
+  // them (latents reach ~100); a broken cast gives ~1 or throws.
+  EXPECT_LT(c.rel_l2, 0.3);
+  EXPECT_FALSE(ParsePrecision("fp8").ok());
+}
+
 }  // namespace
 }  // namespace reelfarm::pipeline

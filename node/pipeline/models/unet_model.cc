@@ -130,6 +130,8 @@ torch::Tensor UNetImpl::TimeEmbedding(const torch::Tensor& timesteps,
     emb = torch::cat({emb.slice(1, half), emb.slice(1, 0, half)}, -1);
   }
   Probe(probes, "time_proj", emb);
+  // Computed in float32, then run in the weights' precision, as diffusers.
+  emb = emb.to(linear_1_->weight.scalar_type());
   emb = linear_2_(torch::silu(linear_1_(emb)));
   Probe(probes, "time_embedding", emb);
   return emb;

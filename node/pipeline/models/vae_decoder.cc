@@ -135,7 +135,8 @@ torch::Tensor VaeDecoderImpl::DecodeVideo(const torch::Tensor& latents,
                                           int64_t chunk) {
   const int64_t b = latents.size(0), c = latents.size(1), f = latents.size(2);
   // diffusers multiplies by the reciprocal rather than dividing.
-  torch::Tensor z = latents * (1.0 / config_.scaling_factor);
+  torch::Tensor z = (latents * (1.0 / config_.scaling_factor))
+                        .to(post_quant_conv_->weight.scalar_type());
   z = z.permute({0, 2, 1, 3, 4})
           .reshape({b * f, c, latents.size(3), latents.size(4)});
   std::vector<torch::Tensor> parts;
@@ -143,7 +144,7 @@ torch::Tensor VaeDecoderImpl::DecodeVideo(const torch::Tensor& latents,
     parts.push_back(
         forward(z.slice(0, start, start + std::max<int64_t>(chunk, 1))));
   }
-  torch::Tensor video = torch::cat(parts, 0);
+  torch::Tensor video = torch::cat(parts, 0).to(torch::kFloat32);
   video = video.reshape({b, f, video.size(1), video.size(2), video.size(3)});
   return (video / 2 + 0.5).clamp(0, 1);
 }
