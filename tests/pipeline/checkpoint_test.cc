@@ -265,9 +265,7 @@ TEST(CheckpointTest, ReadsRebuildParameterAndMemoizedValues) {
 // The fuzz seeds come from Python's own pickle and zipfile modules, so they
 // check this reader against other writers than the tests' own.
 TEST(CheckpointTest, ReadsArchivesWrittenByPythonZipfile) {
-  const std::string dir =
-      std::string(__FILE__).substr(0, std::string(__FILE__).rfind('/')) +
-      "/../fuzz/corpus/pickle/";
+  const std::string dir = std::string(REELFARM_FUZZ_CORPUS) + "/pickle/";
   std::vector<std::string> names = {"stored.ckpt"};
 #ifdef REELFARM_TEST_ZLIB
   names.push_back("deflated.ckpt");
