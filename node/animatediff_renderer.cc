@@ -101,7 +101,8 @@ absl::Status AnimateDiffRenderer::EnsureModels(const v1::ModelSet& models) {
   absl::StatusOr<torch::ScalarType> dtype =
       pipeline::ParsePrecision(precision_);
   if (!dtype.ok()) return dtype.status();
-  (*bundle)->To(torch::Device(device_), *dtype);
+  const torch::Device device(device_);
+  (*bundle)->To(device, *dtype, /*channels_last=*/device.is_cuda());
   bundle_ = *std::move(bundle);
   loaded_key_ = key;
   return absl::OkStatus();

@@ -106,10 +106,22 @@ absl::Status LoadMotion(const ModelSources& sources, TensorMap* weights,
 
 }  // namespace
 
-void ModelBundle::To(const torch::Device& device, torch::ScalarType dtype) {
+void ModelBundle::To(const torch::Device& device, torch::ScalarType dtype,
+                     bool channels_last) {
   text_encoder->to(device, dtype);
   unet->to(device, dtype);
   vae->to(device, dtype);
+  if (!channels_last) return;
+  torch::NoGradGuard no_grad;
+  for (torch::nn::Module* module :
+       {static_cast<torch::nn::Module*>(unet.get()),
+        static_cast<torch::nn::Module*>(vae.get())}) {
+    for (torch::Tensor& p : module->parameters()) {
+      if (p.dim() == 4) {
+        p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+      }
+    }
+  }
 }
 
 absl::StatusOr<torch::ScalarType> ParsePrecision(const std::string& name) {

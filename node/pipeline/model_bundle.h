@@ -48,8 +48,11 @@ struct ModelBundle {
   nlohmann::json scheduler_config;  // scheduler/scheduler_config.json
 
   // Moves the models to `device` and casts their weights to `dtype`
-  // (float32, float16 or bfloat16; half precision halves the memory).
-  void To(const torch::Device& device, torch::ScalarType dtype);
+  // (float32, float16 or bfloat16; half precision halves the memory). With
+  // `channels_last`, convolution weights are stored NHWC, which GPU
+  // convolution kernels (tensor cores) prefer; the results are the same.
+  void To(const torch::Device& device, torch::ScalarType dtype,
+          bool channels_last = false);
 };
 
 // "fp32", "fp16" or "bf16" (also "float32", "float16", "bfloat16").

@@ -141,5 +141,19 @@ TEST(PipelineTest, HalfPrecisionWeights) {
   EXPECT_FALSE(ParsePrecision("fp8").ok());
 }
 
+// Channels-last convolution weights (the CUDA layout) give the same frames.
+TEST(PipelineTest, ChannelsLastWeights) {
+  ModelSources sources;
+  sources.base = FixturePath("pipeline");
+  sources.motion_module = FixturePath("motion_adapter");
+  auto models = LoadModelBundle(sources);
+  ASSERT_TRUE(models.ok()) << models.status();
+  (*models)->To(torch::kCPU, torch::kFloat32, /*channels_last=*/true);
+  auto frames = RenderVideo(**models, FixtureRequest());
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  const TensorMap ref = testing::LoadReferenceTensors("pipeline");
+  EXPECT_TRUE(IsClose(*frames, ref.at("frames")[0], 1e-4, 2e-4));
+}
+
 }  // namespace
 }  // namespace reelfarm::pipeline
