@@ -28,6 +28,8 @@ fi
 # ccache hits across clones in other folders (CI builds a fresh clone), and
 # across the precompiled torch header.
 export CCACHE_BASEDIR="$PWD"
+# Debug info names the build folder; without this every clone misses.
+export CCACHE_NOHASHDIR=1
 export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
 
 build_type=${REELFARM_BUILD_TYPE:-RelWithDebInfo}
