@@ -255,15 +255,7 @@ absl::Status ReadEntry(const YAML::Node& node, const std::string& name,
   if (!st.ok()) return st;
 
   // Entry scalars; W/H/L fall back to the flags, then animate.py's defaults.
-  const struct {
-    absl::string_view key;
-    uint32_t flag;
-    uint32_t builtin;
-    absl::string_view flag_name;
-  } dims[] = {{"W", ctx.options.width, 512, "--W"},
-              {"H", ctx.options.height, 512, "--H"},
-              {"L", ctx.options.frames, 16, "--L"}};
-  for (const auto& d : dims) {
+  for (const FrameDimension& d : FrameDimensions(ctx.options)) {
     const RenderField& field = *FindRenderField(d.key);
     if (const MapEntry* e = find(d.key)) {
       absl::StatusOr<v1::AxisValue> v = ReadFieldValue(field, e->value, ctx, 0);

@@ -1,6 +1,7 @@
 #ifndef REELFARM_COORDINATOR_CONFIG_LOAD_CONTEXT_H_
 #define REELFARM_COORDINATOR_CONFIG_LOAD_CONTEXT_H_
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -14,6 +15,20 @@ namespace reelfarm::config {
 
 inline constexpr absl::string_view kAnimateDiffRenderer = "animatediff";
 inline constexpr absl::string_view kTestPatternRenderer = "test-pattern";
+
+// A frame dimension's key, the animate.py flag that fills it when the
+// config does not, and animate.py's default when neither does.
+struct FrameDimension {
+  absl::string_view key;
+  uint32_t flag;
+  uint32_t builtin;
+  absl::string_view flag_name;
+};
+inline std::array<FrameDimension, 3> FrameDimensions(const LoadOptions& o) {
+  return {{{"W", o.width, 512, "--W"},
+           {"H", o.height, 512, "--H"},
+           {"L", o.frames, 16, "--L"}}};
+}
 
 // What the format readers share while turning one document into a spec.
 struct LoadContext {

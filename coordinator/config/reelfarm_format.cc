@@ -319,15 +319,7 @@ absl::Status Complete(const Placement& placed, const std::string& where,
                                       "it under 'grid' or 'zip'"));
     }
   }
-  const struct {
-    absl::string_view key;
-    uint32_t flag;
-    uint32_t builtin;
-    absl::string_view flag_name;
-  } dims[] = {{"W", ctx.options.width, 512, "--W"},
-              {"H", ctx.options.height, 512, "--H"},
-              {"L", ctx.options.frames, 16, "--L"}};
-  for (const auto& d : dims) {
+  for (const FrameDimension& d : FrameDimensions(ctx.options)) {
     if (placed.Has(d.key)) continue;
     const RenderField& field = *FindRenderField(d.key);
     absl::StatusOr<v1::AxisValue> v =
