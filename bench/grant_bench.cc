@@ -47,7 +47,7 @@ double SchedulerOnly(uint64_t jobs, int threads, absl::Duration length) {
     pool.emplace_back([&, t] {
       const std::string node = "n" + std::to_string(t);
       while (!stop.load()) {
-        auto lease = scheduler.Acquire(node, 0, absl::ZeroDuration());
+        auto lease = scheduler.Acquire(node, 0);
         if (!lease.ok() || !lease->has_value()) break;
         v1::JobResult r;
         r.set_job_id((*lease)->shard().jobs(0).id());

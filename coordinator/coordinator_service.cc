@@ -150,8 +150,8 @@ grpc::ServerUnaryReactor* CoordinatorService::AcquireLease(
     }
     response->add_completed_accepted(*accepted);
   }
-  absl::StatusOr<std::optional<v1::Lease>> lease = scheduler_->Acquire(
-      request->node_id(), request->lane(), absl::ZeroDuration());
+  absl::StatusOr<std::optional<v1::Lease>> lease =
+      scheduler_->Acquire(request->node_id(), request->lane());
   if (!lease.ok()) {
     reactor->Finish(ToGrpcStatus(lease.status()));
   } else if (lease->has_value()) {

@@ -68,8 +68,7 @@ void LeaseWaiters::Dispatch() {
     bool work_left = true;
     for (Waiter& w : batch) {
       if (work_left) {
-        auto lease =
-            scheduler_->Acquire(w.node_id, w.lane, absl::ZeroDuration());
+        auto lease = scheduler_->Acquire(w.node_id, w.lane);
         if (lease.ok() && lease->has_value()) {
           *w.response->mutable_lease() = **std::move(lease);
           w.reactor->Finish(grpc::Status::OK);

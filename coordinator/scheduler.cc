@@ -6,18 +6,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/proto_time.h"
 #include "common/sha256.h"
 #include "coordinator/scheduler_internal.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace reelfarm {
 namespace {
-
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
 
 constexpr size_t kMaxChangesPerBatch = 1000;
 constexpr char kLeasePrefix[] = "lease-";
@@ -81,7 +75,7 @@ absl::StatusOr<SubmitResult> Scheduler::Submit(const v1::SweepSpec& spec) {
   status.set_state(v1::SWEEP_STATE_RUNNING);
   status.mutable_counts()->set_total(entry->jobs.size());
   status.mutable_counts()->set_pending(entry->jobs.size());
-  *status.mutable_submitted() = ToProto(clock_->Now());
+  *status.mutable_submitted() = ToProtoTimestamp(clock_->Now());
   entry->max_attempts = spec.max_attempts() > 0 ? spec.max_attempts()
                                                 : options_.default_max_attempts;
   std::vector<JobRecord> records;
@@ -176,7 +170,7 @@ absl::StatusOr<v1::SweepStatus> Scheduler::Cancel(const std::string& sweep_id) {
   }
   sweep->pending.clear();
   sweep->status.set_state(v1::SWEEP_STATE_CANCELLED);
-  *sweep->status.mutable_finished() = ToProto(clock_->Now());
+  *sweep->status.mutable_finished() = ToProtoTimestamp(clock_->Now());
   if (absl::Status st = store_->PutJobs(dirty); !st.ok()) return st;
   if (absl::Status st = store_->PutSweep(sweep->status); !st.ok()) return st;
   change_cv_.notify_all();
@@ -214,23 +208,14 @@ std::string Scheduler::RegisterNode(const v1::Node& node) {
   v1::Node& entry = nodes_[id];
   entry = node;
   entry.set_id(id);
-  *entry.mutable_last_seen() = ToProto(clock_->Now());
+  *entry.mutable_last_seen() = ToProtoTimestamp(clock_->Now());
   return id;
 }
 
 absl::StatusOr<std::optional<v1::Lease>> Scheduler::Acquire(
-    const std::string& node_id, uint32_t lane, absl::Duration wait) {
-  std::unique_lock<std::mutex> lock(mu_);
-  const auto deadline =
-      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wait);
-  while (!shutdown_) {
-    std::optional<v1::Lease> lease = GrantLocked(node_id, lane);
-    if (lease.has_value()) return lease;
-    if (work_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      return GrantLocked(node_id, lane);
-    }
-  }
-  return std::optional<v1::Lease>();
+    const std::string& node_id, uint32_t lane) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return GrantLocked(node_id, lane);
 }
 
 void Scheduler::WaitForWork(absl::Duration timeout) const {
@@ -297,7 +282,7 @@ std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
     out.set_id(LeaseIdFor(lease.epoch));
     out.set_epoch(lease.epoch);
     out.set_node_id(node_id);
-    *out.mutable_expire_time() = ToProto(lease.expire);
+    *out.mutable_expire_time() = ToProtoTimestamp(lease.expire);
     v1::Shard* shard = out.mutable_shard();
     shard->set_id(absl::StrCat(sweep.status.id(), ":", lease.slots.front()));
     for (uint64_t s : lease.slots) {
@@ -333,7 +318,8 @@ std::vector<std::string> Scheduler::Heartbeat(
   std::lock_guard<std::mutex> lock(mu_);
   const absl::Time now = clock_->Now();
   auto node = nodes_.find(node_id);
-  if (node != nodes_.end()) *node->second.mutable_last_seen() = ToProto(now);
+  if (node != nodes_.end())
+    *node->second.mutable_last_seen() = ToProtoTimestamp(now);
   std::vector<std::string> lost;
   for (const std::string& id : lease_ids) {
     uint64_t epoch = 0;
@@ -500,7 +486,7 @@ void Scheduler::RefreshSweepStateLocked(SweepEntry& sweep) {
   }
   sweep.status.set_state(c.failed() > 0 ? v1::SWEEP_STATE_FAILED
                                         : v1::SWEEP_STATE_DONE);
-  *sweep.status.mutable_finished() = ToProto(clock_->Now());
+  *sweep.status.mutable_finished() = ToProtoTimestamp(clock_->Now());
   store_->PutSweep(sweep.status).IgnoreError();  // derivable from job states
 }
 

@@ -80,11 +80,10 @@ class Scheduler {
 
   // --- nodes ---
   std::string RegisterNode(const v1::Node& node);
-  // A lease on the next shard, or nullopt when there is no work. Waits up to
-  // `wait` for work to appear.
+  // A lease on the next shard, or nullopt when there is no work now. Callers
+  // that wait for work park with LeaseWaiters, which uses WaitForWork.
   absl::StatusOr<std::optional<v1::Lease>> Acquire(const std::string& node_id,
-                                                   uint32_t lane,
-                                                   absl::Duration wait);
+                                                   uint32_t lane);
   // Returns when some running sweep has pending work, on Shutdown, or after
   // `timeout` (real time), whichever is first.
   void WaitForWork(absl::Duration timeout) const;

@@ -85,6 +85,9 @@ absl::Status AnimateDiffRenderer::EnsureModels(const v1::ModelSet& models) {
         LoadInferenceConfig(models.inference_config().path());
     if (!inference.ok()) return inference.status();
     sources.motion_config = inference->motion;
+    scheduler_config_ = inference->scheduler;
+  } else {
+    scheduler_config_.reset();
   }
   const size_t lora_count = sources.loras.size() + sources.motion_loras.size() +
                             (sources.adapter_lora.has_value() ? 1 : 0);
@@ -122,12 +125,7 @@ absl::StatusOr<Video> AnimateDiffRenderer::Render(const v1::Job& job,
   request.steps = p.steps();
   request.guidance_scale = p.guidance_scale();
   request.scheduler = p.scheduler().empty() ? "ddim" : p.scheduler();
-  if (!p.models().inference_config().path().empty()) {
-    absl::StatusOr<InferenceConfig> inference =
-        LoadInferenceConfig(p.models().inference_config().path());
-    if (!inference.ok()) return inference.status();
-    request.scheduler_config = inference->scheduler;
-  }
+  request.scheduler_config = scheduler_config_;
   pipeline::PipelineHooks hooks;
   hooks.progress = [&](int64_t step, int64_t steps) {
     context.ReportProgress(static_cast<double>(step) / (steps + 1));

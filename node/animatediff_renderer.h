@@ -2,6 +2,7 @@
 #define REELFARM_NODE_ANIMATEDIFF_RENDERER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "node/pipeline/model_bundle.h"
@@ -28,6 +29,9 @@ class AnimateDiffRenderer : public Renderer {
   std::string precision_;
   std::string loaded_key_;  // digests of the loaded model set
   std::unique_ptr<pipeline::ModelBundle> bundle_;
+  // The inference config's noise_scheduler_kwargs, read with the models
+  // (the model key covers the config's digest).
+  std::optional<nlohmann::json> scheduler_config_;
 };
 
 }  // namespace reelfarm

@@ -11,18 +11,12 @@
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/proto_time.h"
 #include "node/output_publisher.h"
 #include "node/renderer.h"
 
 namespace reelfarm {
 namespace {
-
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
 
 std::string DefaultNodeId() {
   char host[256] = {0};
@@ -239,8 +233,8 @@ absl::Status NodeAgent::RenderJob(uint32_t lane, const v1::Job& job,
   const absl::Time finished = absl::Now();
   for (v1::OutputFile& f : *files) *result->add_files() = std::move(f);
   v1::Timings* t = result->mutable_timings();
-  *t->mutable_started() = ToProto(started);
-  *t->mutable_finished() = ToProto(finished);
+  *t->mutable_started() = ToProtoTimestamp(started);
+  *t->mutable_finished() = ToProtoTimestamp(finished);
   t->set_render_seconds(absl::ToDoubleSeconds(rendered - started));
   t->set_write_seconds(absl::ToDoubleSeconds(finished - rendered));
   return absl::OkStatus();

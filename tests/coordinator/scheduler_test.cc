@@ -26,7 +26,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   v1::Lease MustAcquire(const std::string& node = "n1") {
-    auto lease = scheduler_->Acquire(node, 0, absl::ZeroDuration());
+    auto lease = scheduler_->Acquire(node, 0);
     EXPECT_TRUE(lease.ok());
     EXPECT_TRUE(lease->has_value());
     return lease->value_or(v1::Lease());
@@ -69,7 +69,7 @@ TEST_F(SchedulerTest, EveryJobLeasedOnceThenSweepDone) {
     ASSERT_TRUE(ok.ok());
     EXPECT_TRUE(*ok);
   }
-  auto none = scheduler_->Acquire("n1", 0, absl::ZeroDuration());
+  auto none = scheduler_->Acquire("n1", 0);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
   auto sweep = scheduler_->GetSweep(sub->sweep_id);
@@ -189,7 +189,7 @@ TEST_F(SchedulerTest, CancelStopsPendingAndLeasedJobs) {
   auto late = scheduler_->Complete(lease.id(), lease.epoch(), ResultFor(lease));
   ASSERT_TRUE(late.ok());
   EXPECT_FALSE(*late);
-  auto none = scheduler_->Acquire("n1", 0, absl::ZeroDuration());
+  auto none = scheduler_->Acquire("n1", 0);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
 }

@@ -25,10 +25,6 @@ void RegisterLevelLists(UNetLevelImpl& level, const char* sampler_name) {
   }
 }
 
-void Probe(Probes* probes, const std::string& name, const torch::Tensor& t) {
-  if (probes != nullptr) (*probes)[name] = t;
-}
-
 }  // namespace
 
 UNetImpl::UNetImpl(const UNetConfig& config, std::optional<MotionConfig> motion)
@@ -129,11 +125,11 @@ torch::Tensor UNetImpl::TimeEmbedding(const torch::Tensor& timesteps,
   if (config_.flip_sin_to_cos) {
     emb = torch::cat({emb.slice(1, half), emb.slice(1, 0, half)}, -1);
   }
-  Probe(probes, "time_proj", emb);
+  RecordProbe(probes, "time_proj", emb);
   // Computed in float32, then run in the weights' precision, as diffusers.
   emb = emb.to(linear_1_->weight.scalar_type());
   emb = linear_2_(torch::silu(linear_1_(emb)));
-  Probe(probes, "time_embedding", emb);
+  RecordProbe(probes, "time_embedding", emb);
   return emb;
 }
 
@@ -157,21 +153,21 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& input,
   }
 
   torch::Tensor x = conv_in_(sample);
-  Probe(probes, "conv_in", x);
+  RecordProbe(probes, "conv_in", x);
   std::vector<torch::Tensor> skips = {x};
   for (size_t i = 0; i < down_blocks_->size(); ++i) {
     auto& level = *down_blocks_[i]->as<UNetLevel>();
     const std::string name = "down_blocks." + std::to_string(i);
     for (size_t j = 0; j < level.resnets->size(); ++j) {
       x = level.resnets[j]->as<ResnetBlock>()->forward(x, temb);
-      Probe(probes, name + ".resnets." + std::to_string(j), x);
+      RecordProbe(probes, name + ".resnets." + std::to_string(j), x);
       if (!level.attentions->is_empty()) {
         x = level.attentions[j]->as<SpatialTransformer>()->forward(x, ctx);
-        Probe(probes, name + ".attentions." + std::to_string(j), x);
+        RecordProbe(probes, name + ".attentions." + std::to_string(j), x);
       }
       if (!level.motion_modules->is_empty()) {
         x = level.motion_modules[j]->as<MotionModule>()->forward(x, frames);
-        Probe(probes, name + ".motion_modules." + std::to_string(j), x);
+        RecordProbe(probes, name + ".motion_modules." + std::to_string(j), x);
       }
       skips.push_back(x);
     }
@@ -179,7 +175,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& input,
       x = level.samplers[0]->as<Downsample>()->forward(x);
       skips.push_back(x);
     }
-    Probe(probes, name, x);
+    RecordProbe(probes, name, x);
   }
 
   auto& mid = *mid_block_;
@@ -189,7 +185,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& input,
     x = mid.motion_modules[0]->as<MotionModule>()->forward(x, frames);
   }
   x = mid.resnets[1]->as<ResnetBlock>()->forward(x, temb);
-  Probe(probes, "mid_block", x);
+  RecordProbe(probes, "mid_block", x);
 
   for (size_t i = 0; i < up_blocks_->size(); ++i) {
     auto& level = *up_blocks_[i]->as<UNetLevel>();
@@ -210,11 +206,11 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& input,
       x = level.samplers[0]->as<Upsample>()->forward(
           x, std::vector<int64_t>{next.size(2), next.size(3)});
     }
-    Probe(probes, "up_blocks." + std::to_string(i), x);
+    RecordProbe(probes, "up_blocks." + std::to_string(i), x);
   }
 
   x = conv_norm_out_(x);
-  Probe(probes, "conv_norm_out", x);
+  RecordProbe(probes, "conv_norm_out", x);
   x = conv_out_(torch::silu(x));
   if (!video) return x;
   return x.reshape({batch, frames, x.size(1), x.size(2), x.size(3)})

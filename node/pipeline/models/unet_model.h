@@ -19,6 +19,12 @@ namespace reelfarm::pipeline {
 // "down_blocks.0", "mid_block", ...), for parity tests and debugging.
 using Probes = std::map<std::string, torch::Tensor>;
 
+// Records `t` under `name` when probes are asked for.
+inline void RecordProbe(Probes* probes, const std::string& name,
+                        const torch::Tensor& t) {
+  if (probes != nullptr) (*probes)[name] = t;
+}
+
 // One level of the UNet: resnets, optional spatial attentions, optional
 // motion modules, and a down- or upsampler. Children are named as in
 // diffusers' *BlockMotion classes.

@@ -14,10 +14,6 @@ namespace {
 
 constexpr double kVaeEps = 1e-6;
 
-void Probe(Probes* probes, const std::string& name, const torch::Tensor& t) {
-  if (probes != nullptr) (*probes)[name] = t;
-}
-
 }  // namespace
 
 absl::StatusOr<VaeConfig> VaeConfig::FromJson(const nlohmann::json& json,
@@ -111,13 +107,13 @@ VaeDecoderImpl::VaeDecoderImpl(const VaeConfig& config) : config_(config) {
 torch::Tensor VaeDecoderImpl::forward(const torch::Tensor& latents,
                                       Probes* probes) {
   torch::Tensor x = post_quant_conv_(latents);
-  Probe(probes, "post_quant_conv", x);
+  RecordProbe(probes, "post_quant_conv", x);
   x = conv_in_(x);
-  Probe(probes, "decoder.conv_in", x);
+  RecordProbe(probes, "decoder.conv_in", x);
   x = mid_block_->resnets[0]->as<ResnetBlock>()->forward(x);
   x = mid_block_->attentions[0]->as<VaeAttention>()->forward(x);
   x = mid_block_->resnets[1]->as<ResnetBlock>()->forward(x);
-  Probe(probes, "decoder.mid_block", x);
+  RecordProbe(probes, "decoder.mid_block", x);
   for (size_t i = 0; i < up_blocks_->size(); ++i) {
     auto& level = *up_blocks_[i]->as<UNetLevel>();
     for (const auto& resnet : *level.resnets) {
@@ -126,7 +122,7 @@ torch::Tensor VaeDecoderImpl::forward(const torch::Tensor& latents,
     if (!level.samplers->is_empty()) {
       x = level.samplers[0]->as<Upsample>()->forward(x);
     }
-    Probe(probes, "decoder.up_blocks." + std::to_string(i), x);
+    RecordProbe(probes, "decoder.up_blocks." + std::to_string(i), x);
   }
   return conv_out_(torch::silu(conv_norm_out_(x)));
 }
