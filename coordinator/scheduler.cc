@@ -14,6 +14,8 @@ namespace reelfarm {
 namespace {
 
 constexpr size_t kMaxChangesPerBatch = 1000;
+// How many jobs that failed on a node one grant to it may pass over.
+constexpr size_t kMaxDeferredPerGrant = 64;
 constexpr char kLeasePrefix[] = "lease-";
 
 }  // namespace
@@ -65,9 +67,18 @@ absl::StatusOr<SubmitResult> Scheduler::Submit(const v1::SweepSpec& spec) {
   result.jobs = entry->jobs.size();
 
   std::unique_lock<std::mutex> lock(mu_);
-  if (const SweepEntry* existing = FindSweep(sweep_id)) {
-    result.already_done = existing->status.counts().done();
-    return result;
+  if (FindSweep(sweep_id) != nullptr) {
+    lock.unlock();
+    return ResubmitExisting(result);
+  }
+  lock.unlock();
+  std::vector<std::pair<uint64_t, v1::JobResult>> reused;
+  FindReusableResults(*entry, spec.output_dir(), &reused);
+  lock.lock();
+  if (FindSweep(sweep_id) != nullptr) {
+    // The same sweep was submitted meanwhile; that one stands.
+    lock.unlock();
+    return ResubmitExisting(result);
   }
   v1::SweepStatus& status = entry->status;
   status.set_id(sweep_id);
@@ -78,15 +89,26 @@ absl::StatusOr<SubmitResult> Scheduler::Submit(const v1::SweepSpec& spec) {
   *status.mutable_submitted() = ToProtoTimestamp(clock_->Now());
   entry->max_attempts = spec.max_attempts() > 0 ? spec.max_attempts()
                                                 : options_.default_max_attempts;
+  for (auto& [slot, done] : reused) {
+    JobSlot& j = entry->jobs[slot];
+    j.result = std::make_unique<v1::JobResult>(std::move(done));
+    SetState(status.mutable_counts(), &j.state, v1::JOB_STATE_DONE);
+    entry->finished_order.push_back(slot);
+  }
+  result.already_done = result.reused = reused.size();
   std::vector<JobRecord> records;
   records.reserve(entry->jobs.size());
   for (uint64_t s = 0; s < entry->jobs.size(); ++s) {
-    entry->pending.push_back(s);
+    if (entry->jobs[s].state == v1::JOB_STATE_PENDING) {
+      entry->pending.push_back(s);
+    }
     records.push_back(entry->Record(s));
   }
   if (absl::Status st = store_->PutSweep(status); !st.ok()) return st;
   if (absl::Status st = store_->PutJobs(records); !st.ok()) return st;
-  sweeps_.push_back(std::move(entry));
+  SweepEntry& added = *sweeps_.emplace_back(std::move(entry));
+  for (const auto& [slot, done] : reused) IndexDoneLocked(added, slot);
+  RefreshSweepStateLocked(added);
   work_cv_.notify_all();
   change_cv_.notify_all();
   return result;
@@ -205,10 +227,9 @@ std::string Scheduler::RegisterNode(const v1::Node& node) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string id = node.id();
   if (id.empty()) id = absl::StrCat(node.host(), "-", nodes_.size() + 1);
-  v1::Node& entry = nodes_[id];
-  entry = node;
-  entry.set_id(id);
-  *entry.mutable_last_seen() = ToProtoTimestamp(clock_->Now());
+  NodeEntry& entry = TouchNodeLocked(id);
+  entry.node = node;
+  entry.node.set_id(id);
   return id;
 }
 
@@ -236,6 +257,10 @@ void Scheduler::WaitForWork(absl::Duration timeout) const {
 std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
                                                 uint32_t lane) {
   if (shutdown_) return std::nullopt;
+  const NodeEntry& node = TouchNodeLocked(node_id);
+  if (node.quarantined_until > clock_->Now()) return std::nullopt;
+  // Computed when first needed: most grants meet no job that failed here.
+  std::optional<bool> others_can_take;
   for (auto& entry : sweeps_) {
     SweepEntry& sweep = *entry;
     if (sweep.pending.empty() ||
@@ -251,16 +276,27 @@ std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
     lease.lane = lane;
     lease.expire = clock_->Now() + options_.lease_ttl;
     std::vector<JobRecord> dirty;
+    std::vector<uint64_t> deferred;  // failed on this node: leave to others
     while (!sweep.pending.empty() && lease.slots.size() < per_shard) {
       const uint64_t s = sweep.pending.front();
       sweep.pending.pop_front();
       JobSlot& j = sweep.jobs[s];
       if (j.state != v1::JOB_STATE_PENDING) continue;  // cancelled meanwhile
+      if (j.failed_on == node_id && deferred.size() < kMaxDeferredPerGrant) {
+        if (!others_can_take) others_can_take = OtherNodeCanTakeLocked(node_id);
+        if (*others_can_take) {
+          deferred.push_back(s);
+          continue;
+        }
+      }
       ++j.attempts;
       j.lease_epoch = lease.epoch;
       SetState(sweep.status.mutable_counts(), &j.state, v1::JOB_STATE_LEASED);
       lease.slots.push_back(s);
       dirty.push_back(sweep.Record(s));
+    }
+    for (auto it = deferred.rbegin(); it != deferred.rend(); ++it) {
+      sweep.pending.push_front(*it);
     }
     if (lease.slots.empty()) continue;
     absl::Status st = store_->PutLease(lease.Record());
@@ -317,9 +353,7 @@ std::vector<std::string> Scheduler::Heartbeat(
     const std::string& node_id, const std::vector<std::string>& lease_ids) {
   std::lock_guard<std::mutex> lock(mu_);
   const absl::Time now = clock_->Now();
-  auto node = nodes_.find(node_id);
-  if (node != nodes_.end())
-    *node->second.mutable_last_seen() = ToProtoTimestamp(now);
+  TouchNodeLocked(node_id);
   std::vector<std::string> lost;
   for (const std::string& id : lease_ids) {
     uint64_t epoch = 0;
@@ -383,6 +417,8 @@ absl::StatusOr<bool> Scheduler::Complete(const std::string& lease_id,
     return st;
   }
   FinishJobLocked(sweep, slot);
+  IndexDoneLocked(sweep, slot);
+  TouchNodeLocked(lease->node_id).failures_in_a_row = 0;
   const bool lease_done = std::none_of(
       lease->slots.begin(), lease->slots.end(),
       [&](uint64_t s) { return sweep.jobs[s].lease_epoch == epoch; });
@@ -407,6 +443,8 @@ absl::StatusOr<FailOutcome> Scheduler::Fail(const std::string& lease_id,
   if (sweep.jobs[slot].lease_epoch != epoch) return outcome;
   outcome.accepted = true;
   std::vector<JobRecord> dirty;
+  sweep.jobs[slot].failed_on = lease->node_id;
+  if (retryable) NoteFailureLocked(lease->node_id);
   RequeueLocked(sweep, slot, result.error(), /*give_up=*/!retryable, &dirty);
   outcome.will_retry = sweep.jobs[slot].state == v1::JOB_STATE_PENDING;
   store_->PutJobs(dirty).IgnoreError();  // a lost failure is retried anyway
@@ -445,6 +483,7 @@ int Scheduler::ExpireLeases() {
     LeaseEntry& lease = leases_.at(epoch);
     for (uint64_t s : lease.slots) {
       if (lease.sweep->jobs[s].lease_epoch != epoch) continue;
+      lease.sweep->jobs[s].failed_on = lease.node_id;
       RequeueLocked(*lease.sweep, s,
                     absl::StrCat("lease expired on node ", lease.node_id),
                     /*give_up=*/false, &dirty);

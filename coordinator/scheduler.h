@@ -12,10 +12,13 @@
 #include <unordered_set>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/sweep_expander.h"
+#include "coordinator/output_verifier.h"
 #include "coordinator/state_store.h"
 #include "reelfarm/v1/coordinator.pb.h"
 
@@ -24,12 +27,27 @@ namespace reelfarm {
 struct SchedulerOptions {
   absl::Duration lease_ttl = absl::Seconds(30);
   uint32_t default_max_attempts = 3;
+  // A node whose renders fail this many times in a row (retryable failures:
+  // the node's fault more likely than the job's) gets no leases for
+  // `quarantine_for`.
+  uint32_t quarantine_after_failures = 3;
+  absl::Duration quarantine_for = absl::Minutes(5);
+  // Checks that a finished job's files are still there before a resubmit or
+  // a resume counts it as done. nullptr: trust the records.
+  OutputVerifier* verifier = nullptr;
 };
 
 struct SubmitResult {
   std::string sweep_id;
   uint64_t jobs = 0;
+  // Finished already, in this sweep or (same job id) in an earlier one, with
+  // their files intact: not rendered again.
   uint64_t already_done = 0;
+  // Of those, jobs finished by an earlier sweep.
+  uint64_t reused = 0;
+  // Failed, cancelled, or finished with missing or corrupted files: queued
+  // again (a resubmitted or resumed sweep).
+  uint64_t requeued = 0;
   uint64_t duplicates_merged = 0;  // identical jobs listed twice in the spec
 };
 
@@ -58,12 +76,20 @@ class Scheduler {
   Scheduler(StateStore* store, Clock* clock, SchedulerOptions options = {});
   ~Scheduler();
 
-  // Rebuilds from the store: sweeps, job states and leases. Leases keep their
-  // expiry, so work of nodes that are gone is re-queued when it passes.
+  // Rebuilds from the store: sweeps, job states and leases. A lease lives at
+  // least one more TTL from now, so holders that are alive reconnect and
+  // renew it, and the work of nodes that are gone is re-queued after that.
   absl::Status Recover();
 
   // --- clients ---
+  // A new sweep. Jobs that some earlier sweep finished (same job id) and
+  // whose files verify are done at once; the files are linked into this
+  // sweep's output folder when it is another one. Submitting a sweep that
+  // exists resumes it.
   absl::StatusOr<SubmitResult> Submit(const v1::SweepSpec& spec);
+  // Queues the sweep's failed and cancelled jobs again with fresh attempts,
+  // and its finished jobs whose files are missing or corrupted.
+  absl::StatusOr<SubmitResult> Resume(const std::string& sweep_id);
   absl::StatusOr<v1::SweepStatus> GetSweep(const std::string& sweep_id) const;
   // Every job of the sweep; `sweep`, when given, receives the sweep's status
   // as of the same instant.
@@ -103,6 +129,10 @@ class Scheduler {
   // many leases expired. Called by the coordinator's timer and by Acquire.
   int ExpireLeases();
 
+  // Nodes as last heard of, with quarantine times.
+  std::vector<v1::Node> ListNodes() const;
+  bool IsQuarantined(const std::string& node_id) const;
+
   // Wakes every waiter and makes them return; no new leases afterwards.
   void Shutdown();
 
@@ -114,6 +144,8 @@ class Scheduler {
   struct JobSlot;
   struct SweepEntry;
   struct LeaseEntry;
+  struct NodeEntry;
+  struct DoneRef;
 
   SweepEntry* FindSweep(const std::string& id);
   const SweepEntry* FindSweep(const std::string& id) const;
@@ -128,6 +160,24 @@ class Scheduler {
   void RefreshSweepStateLocked(SweepEntry& sweep);
   v1::JobStatus JobStatusLocked(const SweepEntry& sweep, uint64_t slot) const;
   void DropLeaseLocked(uint64_t epoch);
+  NodeEntry& TouchNodeLocked(const std::string& node_id);
+  // Whether a live node other than `node_id` could take a job.
+  bool OtherNodeCanTakeLocked(const std::string& node_id) const;
+  void NoteFailureLocked(const std::string& node_id);
+  // Re-queues the listed slots of `sweep` (finished or failed) with fresh
+  // attempts; returns how many moved.
+  uint64_t RequeueFinishedLocked(
+      SweepEntry& sweep,
+      const std::vector<std::pair<uint64_t, std::string>>& slots_and_reasons);
+  // Done results of other sweeps for the ids of `entry`, verified (and
+  // adopted into `output_dir`) outside the lock: (slot, result) pairs.
+  void FindReusableResults(
+      const SweepEntry& entry, const std::string& output_dir,
+      std::vector<std::pair<uint64_t, v1::JobResult>>* reused);
+  // Resume, reporting the totals of a resubmitted sweep.
+  absl::StatusOr<SubmitResult> ResubmitExisting(const SubmitResult& submitted);
+  void IndexDoneLocked(const SweepEntry& sweep, uint64_t slot);
+  void UnindexDoneLocked(const SweepEntry& sweep, uint64_t slot);
 
   StateStore* const store_;
   Clock* const clock_;
@@ -140,7 +190,10 @@ class Scheduler {
   uint64_t next_epoch_ = 1;
   std::vector<std::unique_ptr<SweepEntry>> sweeps_;  // submission order
   std::map<uint64_t, LeaseEntry> leases_;
-  std::map<std::string, v1::Node> nodes_;
+  std::map<std::string, NodeEntry> nodes_;
+  // Finished jobs by id, across sweeps: what a new sweep can reuse. Keys
+  // view the slots' ids, which never move once a sweep is built.
+  absl::flat_hash_map<absl::string_view, DoneRef> done_;
 };
 
 }  // namespace reelfarm

@@ -20,6 +20,7 @@ struct Scheduler::JobSlot {
   uint64_t lease_epoch = 0;
   std::string last_error;
   std::unique_ptr<v1::JobResult> result;
+  std::string failed_on;  // the node of the last failure: retry elsewhere
 };
 
 struct Scheduler::SweepEntry {
@@ -65,6 +66,18 @@ struct Scheduler::LeaseEntry {
     r.expire_unix_ms = absl::ToUnixMillis(expire);
     return r;
   }
+};
+
+struct Scheduler::NodeEntry {
+  v1::Node node;
+  absl::Time last_seen;
+  uint32_t failures_in_a_row = 0;
+  absl::Time quarantined_until = absl::InfinitePast();
+};
+
+struct Scheduler::DoneRef {
+  const SweepEntry* sweep = nullptr;
+  uint64_t slot = 0;
 };
 
 namespace scheduler_internal {

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "coordinator/scheduler.h"
 #include "coordinator/scheduler_internal.h"
 
@@ -39,6 +41,7 @@ absl::Status Scheduler::Recover() {
       j.result = std::make_unique<v1::JobResult>(std::move(r.result));
     }
   }
+  done_.clear();
   for (auto& sweep : sweeps_) {
     v1::SweepCounts* c = sweep->status.mutable_counts();
     *c = v1::SweepCounts();
@@ -48,6 +51,13 @@ absl::Status Scheduler::Recover() {
       AdjustCount(c, j.state, +1);
       if (j.state == v1::JOB_STATE_PENDING) sweep->pending.push_back(s);
       if (IsFinal(j.state)) sweep->finished_order.push_back(s);
+      if (j.state == v1::JOB_STATE_DONE) IndexDoneLocked(*sweep, s);
+    }
+    // A re-queue logged just before a crash, its sweep's state not yet.
+    if (c->pending() + c->leased() > 0 &&
+        sweep->status.state() != v1::SWEEP_STATE_RUNNING) {
+      sweep->status.set_state(v1::SWEEP_STATE_RUNNING);
+      sweep->status.clear_finished();
     }
   }
   for (const LeaseRecord& r : state.leases) {
@@ -59,7 +69,10 @@ absl::Status Scheduler::Recover() {
     lease.slots = r.slots;
     lease.node_id = r.node_id;
     lease.lane = r.lane;
-    lease.expire = absl::FromUnixMillis(r.expire_unix_ms);
+    // Holders get one full TTL to reconnect after the restart: the time the
+    // coordinator was down is not theirs to lose.
+    lease.expire = std::max(absl::FromUnixMillis(r.expire_unix_ms),
+                            clock_->Now() + options_.lease_ttl);
     leases_.emplace(r.epoch, std::move(lease));
   }
   next_epoch_ = state.max_epoch + 1;

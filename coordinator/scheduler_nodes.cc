@@ -1,0 +1,61 @@
+// What the scheduler knows of nodes: when each was last heard from, and
+// which are quarantined for failing too often.
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/proto_time.h"
+#include "coordinator/scheduler.h"
+#include "coordinator/scheduler_internal.h"
+
+namespace reelfarm {
+
+Scheduler::NodeEntry& Scheduler::TouchNodeLocked(const std::string& node_id) {
+  // A node the coordinator does not know (it restarted and lost its node
+  // table, which is not persisted) is known again from its first call.
+  NodeEntry& entry = nodes_[node_id];
+  if (entry.node.id().empty()) entry.node.set_id(node_id);
+  entry.last_seen = clock_->Now();
+  return entry;
+}
+
+bool Scheduler::OtherNodeCanTakeLocked(const std::string& node_id) const {
+  const absl::Time now = clock_->Now();
+  for (const auto& [id, entry] : nodes_) {
+    if (id == node_id) continue;
+    if (entry.quarantined_until > now) continue;
+    if (now - entry.last_seen < options_.lease_ttl) return true;
+  }
+  return false;
+}
+
+void Scheduler::NoteFailureLocked(const std::string& node_id) {
+  NodeEntry& entry = TouchNodeLocked(node_id);
+  if (++entry.failures_in_a_row < options_.quarantine_after_failures) return;
+  entry.failures_in_a_row = 0;
+  entry.quarantined_until = clock_->Now() + options_.quarantine_for;
+  LogWarning("node ", node_id, " failed ", options_.quarantine_after_failures,
+             " jobs in a row: no leases for it until ",
+             absl::FormatTime(entry.quarantined_until));
+}
+
+bool Scheduler::IsQuarantined(const std::string& node_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = nodes_.find(node_id);
+  return it != nodes_.end() && it->second.quarantined_until > clock_->Now();
+}
+
+std::vector<v1::Node> Scheduler::ListNodes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<v1::Node> out;
+  for (const auto& [id, entry] : nodes_) {
+    v1::Node& node = out.emplace_back(entry.node);
+    *node.mutable_last_seen() = ToProtoTimestamp(entry.last_seen);
+    if (entry.quarantined_until > clock_->Now()) {
+      *node.mutable_quarantined_until() =
+          ToProtoTimestamp(entry.quarantined_until);
+    }
+  }
+  return out;
+}
+
+}  // namespace reelfarm
