@@ -77,9 +77,7 @@ int SubmitCommand(const std::vector<std::string>& args) {
     return Fail("submit", st);
   }
   std::printf("%s\n", response.sweep_id().c_str());
-  std::fprintf(stderr, "%llu jobs, %llu already done; outputs in %s\n",
-               static_cast<unsigned long long>(response.jobs()),
-               static_cast<unsigned long long>(response.already_done()),
+  std::fprintf(stderr, "%s; outputs in %s\n", SubmitSummary(response).c_str(),
                spec->output_dir().c_str());
   if (!watch) return kExitOk;
   ProgressPrinter printer(stderr);
@@ -181,6 +179,46 @@ int CancelCommand(const std::vector<std::string>& args) {
   }
   PrintSweepLine(response.sweep());
   return kExitOk;
+}
+
+int ResumeCommand(const std::vector<std::string>& args) {
+  FlagSet flags("reelfarm resume SWEEP_ID [flags]",
+                "Queues a sweep's failed and cancelled jobs again, and its "
+                "finished jobs whose\nfiles are missing or corrupted "
+                "(checked against their sha256).");
+  std::string coordinator = kDefaultCoordinator;
+  bool watch = false;
+  flags.String("coordinator", &coordinator, "the coordinator's host:port");
+  flags.Bool("watch", &watch, "follow the sweep until it finishes");
+  std::vector<std::string> positional;
+  if (int rc = ParseClientFlags("resume", flags, args, &positional, 1, 1);
+      rc >= 0) {
+    return rc;
+  }
+  auto stub = Connect(coordinator);
+  v1::ResumeSweepRequest request;
+  request.set_sweep_id(positional[0]);
+  v1::ResumeSweepResponse response;
+  grpc::ClientContext ctx;
+  // Verifying a big sweep's files takes a while.
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(1));
+  if (absl::Status st =
+          FromGrpcStatus(stub->ResumeSweep(&ctx, request, &response));
+      !st.ok()) {
+    return Fail("resume", st);
+  }
+  std::fprintf(stderr,
+               "%llu job(s) queued again, %llu done with intact files\n",
+               static_cast<unsigned long long>(response.requeued()),
+               static_cast<unsigned long long>(response.already_done()));
+  PrintSweepLine(response.sweep());
+  if (!watch) return kExitOk;
+  ProgressPrinter printer(stderr);
+  grpc::ClientContext watch_ctx;
+  absl::StatusOr<v1::SweepStatus> final_status =
+      FollowSweep(*stub, positional[0], printer, &watch_ctx);
+  if (!final_status.ok()) return Fail("resume", final_status.status());
+  return ExitCodeForSweep(*final_status);
 }
 
 }  // namespace reelfarm::cli

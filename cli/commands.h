@@ -15,6 +15,7 @@ int SubmitCommand(const std::vector<std::string>& args);
 int StatusCommand(const std::vector<std::string>& args);
 int WatchCommand(const std::vector<std::string>& args);
 int CancelCommand(const std::vector<std::string>& args);
+int ResumeCommand(const std::vector<std::string>& args);
 int MakeTinyModelCommand(const std::vector<std::string>& args);
 
 }  // namespace reelfarm::cli

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/grpc_status.h"
 
@@ -32,6 +33,17 @@ absl::StatusOr<v1::SweepStatus> FollowSweep(v1::Coordinator::Stub& stub,
   if (absl::Status st = FromGrpcStatus(reader->Finish()); !st.ok()) return st;
   printer.Finish(last);
   return last;
+}
+
+std::string SubmitSummary(const v1::SubmitSweepResponse& r) {
+  std::string out =
+      absl::StrCat(r.jobs(), " jobs, ", r.already_done(), " already done");
+  if (r.reused() > 0) {
+    absl::StrAppend(&out, " (", r.reused(), " from earlier sweeps)");
+  }
+  if (r.requeued() > 0)
+    absl::StrAppend(&out, ", ", r.requeued(), " queued again");
+  return out;
 }
 
 int Fail(const std::string& command, const absl::Status& status) {

@@ -22,6 +22,9 @@ absl::StatusOr<v1::SweepStatus> FollowSweep(v1::Coordinator::Stub& stub,
                                             ProgressPrinter& printer,
                                             grpc::ClientContext* context);
 
+// "12 jobs, 4 already done (4 from earlier sweeps), 1 queued again".
+std::string SubmitSummary(const v1::SubmitSweepResponse& response);
+
 // Prints an error the way every command does and returns its exit code.
 int Fail(const std::string& command, const absl::Status& status);
 

@@ -25,6 +25,7 @@ constexpr char kUsage[] =
     "  status [SWEEP_ID]   show sweeps, or one sweep's progress\n"
     "  watch SWEEP_ID      follow a sweep until it finishes\n"
     "  cancel SWEEP_ID     stop a sweep's remaining jobs\n"
+    "  resume SWEEP_ID     queue failed, cancelled and lost jobs again\n"
     "  make-tiny-model DIR write a small random model for demos and tests\n"
     "\n"
     "'reelfarm COMMAND --help' describes each command.\n"
@@ -43,6 +44,7 @@ constexpr Command kCommands[] = {
     {"status", reelfarm::cli::StatusCommand},
     {"watch", reelfarm::cli::WatchCommand},
     {"cancel", reelfarm::cli::CancelCommand},
+    {"resume", reelfarm::cli::ResumeCommand},
     {"make-tiny-model", reelfarm::cli::MakeTinyModelCommand},
 };
 

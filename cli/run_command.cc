@@ -12,15 +12,22 @@
 #include "cli/follow.h"
 #include "cli/signals.h"
 #include "cli/sweep_flags.h"
+#include "common/atomic_file.h"
 #include "common/errors.h"
 #include "common/grpc_status.h"
 #include "coordinator/coordinator_server.h"
 #include "coordinator/manifest.h"
+#include "coordinator/sqlite_state_store.h"
 #include "node/devices.h"
 #include "node/node_agent.h"
 #include "node/pipeline/model_bundle.h"
 
 namespace reelfarm::cli {
+namespace {
+
+constexpr char kRunStateFolder[] = ".reelfarm-state";
+
+}  // namespace
 
 int RunCommand(const std::vector<std::string>& args) {
   BlockShutdownSignals();
@@ -57,10 +64,18 @@ int RunCommand(const std::vector<std::string>& args) {
   absl::StatusOr<std::vector<v1::Device>> found = DiscoverDevices(devices);
   if (!found.ok()) return Fail("run", found.status());
 
+  // State lives beside the outputs, so running the same sweep again after a
+  // crash or Ctrl-C picks up where it stopped.
+  if (absl::Status st = MakeDirectories(spec->output_dir()); !st.ok()) {
+    return Fail("run", st);
+  }
+  absl::StatusOr<std::unique_ptr<SqliteStateStore>> store =
+      SqliteStateStore::Open(spec->output_dir() + "/" + kRunStateFolder);
+  if (!store.ok()) return Fail("run", store.status());
   CoordinatorOptions coordinator_options;
   coordinator_options.listen_address = "127.0.0.1:0";  // never off-machine
   absl::StatusOr<std::unique_ptr<CoordinatorServer>> server =
-      CoordinatorServer::Start(coordinator_options);
+      CoordinatorServer::Start(coordinator_options, *std::move(store));
   if (!server.ok()) return Fail("run", server.status());
 
   NodeOptions node_options;
@@ -81,9 +96,8 @@ int RunCommand(const std::vector<std::string>& args) {
       !st.ok()) {
     return Fail("run", st);
   }
-  std::printf("sweep %s: %llu jobs -> %s\n", submitted.sweep_id().c_str(),
-              static_cast<unsigned long long>(submitted.jobs()),
-              spec->output_dir().c_str());
+  std::printf("sweep %s: %s -> %s\n", submitted.sweep_id().c_str(),
+              SubmitSummary(submitted).c_str(), spec->output_dir().c_str());
 
   grpc::ClientContext watch_context;
   SignalWatcher signals([&](int) { watch_context.TryCancel(); });

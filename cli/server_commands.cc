@@ -1,5 +1,6 @@
 // `reelfarm coordinator` and `reelfarm node`: the two long-running roles.
 
+#include <atomic>
 #include <cstdio>
 
 #include "absl/time/time.h"
@@ -11,6 +12,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "coordinator/coordinator_server.h"
+#include "coordinator/sqlite_state_store.h"
 #include "node/devices.h"
 #include "node/node_agent.h"
 #include "node/pipeline/model_bundle.h"
@@ -25,6 +27,19 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
   std::string address_file;
   double lease_ttl_s = 30;
   uint32_t max_attempts = 3;
+  std::string state_dir = "reelfarm-state";
+  bool no_state = false;
+  uint32_t quarantine_after = 3;
+  double quarantine_s = 300;
+  flags.String("state-dir", &state_dir,
+               "folder of the durable state (SQLite); a restarted "
+               "coordinator carries on from it");
+  flags.Bool("no-state", &no_state,
+             "keep state in memory only: a restart forgets every sweep");
+  flags.Uint("quarantine-after", &quarantine_after,
+             "failures in a row after which a node gets no work for a while");
+  flags.Double("quarantine", &quarantine_s,
+               "seconds a failing node gets no work");
   flags.String("listen", &listen, "host:port to serve on (port 0: any)");
   flags.String("address-file", &address_file,
                "write the bound host:port here once listening");
@@ -38,18 +53,29 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
     std::fputs(flags.Help().c_str(), stdout);
     return kExitOk;
   }
-  if (!positional->empty() || lease_ttl_s <= 0 || max_attempts == 0) {
+  if (!positional->empty() || lease_ttl_s <= 0 || max_attempts == 0 ||
+      quarantine_after == 0 || quarantine_s < 0) {
     return Fail("coordinator",
                 absl::InvalidArgumentError(
-                    "takes no arguments; --lease-ttl and --max-attempts must "
-                    "be positive"));
+                    "takes no arguments; --lease-ttl, --max-attempts and "
+                    "--quarantine-after must be positive"));
   }
   CoordinatorOptions options;
   options.listen_address = listen;
   options.scheduler.lease_ttl = absl::Seconds(lease_ttl_s);
   options.scheduler.default_max_attempts = max_attempts;
+  options.scheduler.quarantine_after_failures = quarantine_after;
+  options.scheduler.quarantine_for = absl::Seconds(quarantine_s);
+  std::unique_ptr<StateStore> store;
+  if (!no_state) {
+    absl::StatusOr<std::unique_ptr<SqliteStateStore>> opened =
+        SqliteStateStore::Open(state_dir);
+    if (!opened.ok()) return Fail("coordinator", opened.status());
+    LogInfo("state in ", (*opened)->path());
+    store = *std::move(opened);
+  }
   absl::StatusOr<std::unique_ptr<CoordinatorServer>> server =
-      CoordinatorServer::Start(options);
+      CoordinatorServer::Start(options, std::move(store));
   if (!server.ok()) return Fail("coordinator", server.status());
   if (!address_file.empty()) {
     if (absl::Status st =
@@ -72,8 +98,9 @@ int NodeCommand(const std::vector<std::string>& args) {
   BlockShutdownSignals();
   FlagSet flags("reelfarm node --coordinator HOST:PORT [flags]",
                 "Renders jobs leased from a coordinator. SIGTERM, SIGINT or "
-                "SIGUSR2 make it\nstop taking work, hand back what it has not "
-                "finished, and exit 0.");
+                "SIGUSR2 make it\nstop taking work, finish its current jobs "
+                "within --drain-timeout (handing back\nwhat it cannot "
+                "finish), and exit 0; a second signal hands back at once.");
   std::string coordinator;
   std::string devices = "auto";
   std::string node_id;
@@ -87,6 +114,10 @@ int NodeCommand(const std::vector<std::string>& args) {
   std::string precision = "fp32";
   flags.String("precision", &precision,
                "model weights: fp32, fp16 or bf16 (half: GPUs)");
+  double drain_timeout_s = 60;
+  flags.Double("drain-timeout", &drain_timeout_s,
+               "seconds a drain waits for current jobs before handing them "
+               "back");
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return Fail("node", positional.status());
   if (absl::Status st = pipeline::ParsePrecision(precision).status();
@@ -110,14 +141,31 @@ int NodeCommand(const std::vector<std::string>& args) {
   options.node_id = node_id;
   options.precision = precision;
   NodeAgent node(options);
+  // Set by the first signal; read by this thread, which enforces it.
+  std::atomic<int64_t> drain_deadline_ns{0};
   SignalWatcher signals([&](int sig) {
-    LogInfo("signal ", sig, ": handing back work and stopping");
-    node.RequestStop();
+    if (drain_deadline_ns.load() == 0) {
+      LogInfo("signal ", sig, ": draining: no new work; current jobs get ",
+              drain_timeout_s, " s to finish");
+      drain_deadline_ns.store(
+          absl::ToUnixNanos(absl::Now() + absl::Seconds(drain_timeout_s)));
+      node.Drain();
+    } else {
+      LogInfo("signal ", sig, ": handing back work and stopping");
+      node.RequestStop();
+    }
   });
   if (absl::Status st = node.Start(); !st.ok()) {
     signals.Stop();
     return st.code() == absl::StatusCode::kCancelled ? kExitOk
                                                      : Fail("node", st);
+  }
+  while (!node.WaitFor(absl::Milliseconds(200))) {
+    const int64_t deadline = drain_deadline_ns.load();
+    if (deadline != 0 && absl::Now() >= absl::FromUnixNanos(deadline)) {
+      LogInfo("drain timeout: handing back unfinished jobs");
+      node.RequestStop();
+    }
   }
   node.Wait();
   signals.Stop();

@@ -16,6 +16,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     CoordinatorOptions options, std::unique_ptr<StateStore> store) {
   std::unique_ptr<CoordinatorServer> s(new CoordinatorServer());
   if (options.clock == nullptr) options.clock = Clock::Real();
+  if (options.scheduler.verifier == nullptr) {
+    options.scheduler.verifier = &s->verifier_;
+  }
   s->options_ = options;
   s->store_ = store ? std::move(store) : std::make_unique<NullStateStore>();
   s->scheduler_ = std::make_unique<Scheduler>(s->store_.get(), options.clock,

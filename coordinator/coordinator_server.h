@@ -15,6 +15,7 @@
 #include "coordinator/coordinator_service.h"
 #include "coordinator/lease_waiters.h"
 #include "coordinator/manifest_publisher.h"
+#include "coordinator/output_verifier.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/state_store.h"
 
@@ -57,6 +58,7 @@ class CoordinatorServer {
 
   CoordinatorOptions options_;
   std::unique_ptr<StateStore> store_;
+  FileOutputVerifier verifier_;  // unless options name another
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ManifestPublisher> manifests_;
   std::unique_ptr<LeaseWaiters> waiters_;

@@ -36,8 +36,11 @@ grpc::Status CoordinatorService::SubmitSweep(
   response->set_sweep_id(result->sweep_id);
   response->set_jobs(result->jobs);
   response->set_already_done(result->already_done);
+  response->set_reused(result->reused);
+  response->set_requeued(result->requeued);
   LogInfo("sweep ", result->sweep_id, " '", spec.name(), "': ", result->jobs,
-          " jobs, ", result->already_done, " already done, ",
+          " jobs, ", result->already_done, " already done (", result->reused,
+          " from earlier sweeps), ", result->requeued, " queued again, ",
           result->duplicates_merged, " duplicates merged");
   manifests_->Flush(result->sweep_id).IgnoreError();
   return grpc::Status::OK;
@@ -112,6 +115,32 @@ grpc::Status CoordinatorService::ListSweeps(grpc::ServerContext*,
                                             v1::ListSweepsResponse* response) {
   for (v1::SweepStatus& s : scheduler_->ListSweeps()) {
     *response->add_sweeps() = std::move(s);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::ResumeSweep(
+    grpc::ServerContext*, const v1::ResumeSweepRequest* request,
+    v1::ResumeSweepResponse* response) {
+  absl::StatusOr<SubmitResult> result = scheduler_->Resume(request->sweep_id());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  absl::StatusOr<v1::SweepStatus> sweep =
+      scheduler_->GetSweep(request->sweep_id());
+  if (!sweep.ok()) return ToGrpcStatus(sweep.status());
+  *response->mutable_sweep() = *std::move(sweep);
+  response->set_already_done(result->already_done);
+  response->set_requeued(result->requeued);
+  LogInfo("sweep ", request->sweep_id(), " resumed: ", result->requeued,
+          " job(s) queued again, ", result->already_done, " done");
+  manifests_->Flush(request->sweep_id()).IgnoreError();
+  return grpc::Status::OK;
+}
+
+grpc::Status CoordinatorService::ListNodes(grpc::ServerContext*,
+                                           const v1::ListNodesRequest*,
+                                           v1::ListNodesResponse* response) {
+  for (v1::Node& n : scheduler_->ListNodes()) {
+    *response->add_nodes() = std::move(n);
   }
   return grpc::Status::OK;
 }

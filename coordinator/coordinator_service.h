@@ -38,6 +38,12 @@ class CoordinatorService final
   grpc::Status ListSweeps(grpc::ServerContext* context,
                           const v1::ListSweepsRequest* request,
                           v1::ListSweepsResponse* response) override;
+  grpc::Status ResumeSweep(grpc::ServerContext* context,
+                           const v1::ResumeSweepRequest* request,
+                           v1::ResumeSweepResponse* response) override;
+  grpc::Status ListNodes(grpc::ServerContext* context,
+                         const v1::ListNodesRequest* request,
+                         v1::ListNodesResponse* response) override;
 
   grpc::Status RegisterNode(grpc::ServerContext* context,
                             const v1::RegisterNodeRequest* request,

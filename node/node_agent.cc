@@ -66,8 +66,14 @@ NodeAgent::NodeAgent(NodeOptions options) : options_(std::move(options)) {
   if (options_.lanes == 0) options_.lanes = options_.devices.size();
   std::shared_ptr<grpc::Channel> channel = options_.channel;
   if (channel == nullptr) {
-    channel = grpc::CreateChannel(options_.coordinator,
-                                  grpc::InsecureChannelCredentials());
+    // A restarted coordinator is found within seconds: gRPC's default
+    // reconnect backoff grows to two minutes.
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+    channel = grpc::CreateCustomChannel(
+        options_.coordinator, grpc::InsecureChannelCredentials(), args);
   }
   stub_ = v1::Coordinator::NewStub(channel);
 }
@@ -127,23 +133,45 @@ absl::Status NodeAgent::Start() {
           options_.devices.size(), " device(s)");
   renderers_.resize(options_.lanes);
   heartbeat_ = std::thread([this] { HeartbeatLoop(); });
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lanes_running_ = options_.lanes;
+  }
   for (uint32_t lane = 0; lane < options_.lanes; ++lane) {
-    lanes_.emplace_back([this, lane] { LaneLoop(lane); });
+    lanes_.emplace_back([this, lane] {
+      LaneLoop(lane);
+      std::lock_guard<std::mutex> lock(mu_);
+      --lanes_running_;
+      cv_.notify_all();
+    });
   }
   return absl::OkStatus();
 }
 
-void NodeAgent::Drain() { draining_.store(true); }
+void NodeAgent::CancelPollsLocked() {
+  for (grpc::ClientContext* ctx : polling_) ctx->TryCancel();
+}
+
+void NodeAgent::Drain() {
+  std::lock_guard<std::mutex> lock(mu_);
+  draining_.store(true);
+  CancelPollsLocked();
+}
+
+bool NodeAgent::WaitFor(absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                      [this] { return lanes_running_ == 0; });
+}
 
 void NodeAgent::RequestStop() {
-  draining_.store(true);
   {
     std::lock_guard<std::mutex> lock(mu_);
+    draining_.store(true);
     stopping_.store(true);
+    CancelPollsLocked();
   }
   cv_.notify_all();
-  std::lock_guard<std::mutex> lock(mu_);
-  for (grpc::ClientContext* ctx : polling_) ctx->TryCancel();
 }
 
 void NodeAgent::Stop() {
@@ -171,8 +199,10 @@ void NodeAgent::LaneLoop(uint32_t lane) {
     v1::AcquireLeaseResponse response;
     auto ctx = Context(options_.acquire_wait + options_.rpc_timeout);
     {
+      // Checked under the lock Drain takes, so a drain either sees this poll
+      // and cancels it or this lane sees the drain.
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_.load()) break;
+      if (draining_.load()) break;
       polling_.insert(ctx.get());
     }
     grpc::Status st = stub_->AcquireLease(ctx.get(), request, &response);
@@ -251,7 +281,8 @@ void NodeAgent::RunLease(uint32_t lane, const v1::Lease& lease) {
   bool handed_back = false;
   for (const v1::Job& job : lease.shard().jobs()) {
     if (active->lost.load()) break;
-    if (stopping_.load()) {
+    if (draining_.load()) {
+      // The rest of the shard goes back to the queue for other nodes.
       handed_back = true;
       break;
     }
@@ -265,20 +296,9 @@ void NodeAgent::RunLease(uint32_t lane, const v1::Lease& lease) {
     const absl::Status st = RenderJob(lane, job, context, &result);
     if (active->lost.load()) break;  // someone else holds the job now
     if (st.ok()) {
-      v1::CompleteJobRequest request;
-      request.set_lease_id(lease.id());
-      request.set_epoch(lease.epoch());
-      *request.mutable_result() = result;
-      v1::CompleteJobResponse response;
-      auto ctx = Context(options_.rpc_timeout);
-      grpc::Status rpc = stub_->CompleteJob(ctx.get(), request, &response);
-      if (rpc.ok() && response.accepted()) {
+      if (ReportResult(lane, lease, result, /*failed=*/false,
+                       /*retryable=*/false, *active)) {
         ++jobs_completed_;
-      } else if (!rpc.ok()) {
-        // The files are published; the lease will expire and a later attempt
-        // finds them and reports them.
-        LogWarning("lane ", lane, ": complete ", job.id(), ": ",
-                   rpc.error_message());
       }
       continue;
     }
@@ -288,15 +308,8 @@ void NodeAgent::RunLease(uint32_t lane, const v1::Lease& lease) {
     }
     ++jobs_failed_;
     LogWarning("lane ", lane, ": job ", job.id(), " failed: ", st.ToString());
-    v1::FailJobRequest request;
-    request.set_lease_id(lease.id());
-    request.set_epoch(lease.epoch());
     result.set_error(std::string(st.message()));
-    *request.mutable_result() = result;
-    request.set_retryable(Retryable(st));
-    v1::FailJobResponse response;
-    auto ctx = Context(options_.rpc_timeout);
-    stub_->FailJob(ctx.get(), request, &response);
+    ReportResult(lane, lease, result, /*failed=*/true, Retryable(st), *active);
   }
   if (handed_back && !active->lost.load()) {
     v1::ReleaseLeaseRequest request;
@@ -308,6 +321,50 @@ void NodeAgent::RunLease(uint32_t lane, const v1::Lease& lease) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   active_.erase(lease.id());
+}
+
+bool NodeAgent::ReportResult(uint32_t lane, const v1::Lease& lease,
+                             const v1::JobResult& result, bool failed,
+                             bool retryable, const ActiveLease& active) {
+  absl::Duration backoff = absl::Milliseconds(100);
+  for (;;) {
+    grpc::Status rpc;
+    bool accepted = false;
+    auto ctx = Context(options_.rpc_timeout);
+    if (failed) {
+      v1::FailJobRequest request;
+      request.set_lease_id(lease.id());
+      request.set_epoch(lease.epoch());
+      *request.mutable_result() = result;
+      request.set_retryable(retryable);
+      v1::FailJobResponse response;
+      rpc = stub_->FailJob(ctx.get(), request, &response);
+      accepted = response.accepted();
+    } else {
+      v1::CompleteJobRequest request;
+      request.set_lease_id(lease.id());
+      request.set_epoch(lease.epoch());
+      *request.mutable_result() = result;
+      v1::CompleteJobResponse response;
+      rpc = stub_->CompleteJob(ctx.get(), request, &response);
+      accepted = response.accepted();
+    }
+    if (rpc.ok()) return accepted;
+    const bool transient =
+        rpc.error_code() == grpc::StatusCode::UNAVAILABLE ||
+        rpc.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+    // Given up when the lease is gone: the job is someone else's now, and a
+    // published result is found again by whoever renders it next.
+    if (!transient || active.lost.load() || stopping_.load()) {
+      LogWarning("lane ", lane, ": report ", result.job_id(), ": ",
+                 rpc.error_message());
+      return false;
+    }
+    LogDebug("lane ", lane, ": report ", result.job_id(), ": ",
+             rpc.error_message(), "; retrying");
+    if (!Pause(backoff)) return false;
+    backoff = std::min(backoff * 2, absl::Seconds(2));
+  }
 }
 
 void NodeAgent::HeartbeatLoop() {

@@ -43,8 +43,13 @@ class NodeAgent {
   // Registers (retrying with backoff until it succeeds or Stop is called)
   // and starts the lanes.
   absl::Status Start();
-  // Stop taking leases; jobs in progress finish and are reported.
+  // Stop taking leases; jobs in progress finish and are reported, and the
+  // rest of a shard is handed back. Returns at once (safe from a
+  // signal-watching thread).
   void Drain();
+  // Blocks until every lane has exited or `timeout` passes; true when they
+  // have.
+  bool WaitFor(absl::Duration timeout);
   // Drain and cancel jobs in progress, handing their leases back; returns at
   // once (safe from a signal-watching thread).
   void RequestStop();
@@ -68,6 +73,13 @@ class NodeAgent {
   absl::Status RenderJob(uint32_t lane, const v1::Job& job,
                          RenderContext& context, v1::JobResult* result);
   void HeartbeatLoop();
+  // Sends a finished job's result, retrying while the coordinator is away
+  // (restarting, say): its state is durable, and the lease outlives a short
+  // outage. False when the result was refused or could not be sent.
+  bool ReportResult(uint32_t lane, const v1::Lease& lease,
+                    const v1::JobResult& result, bool failed, bool retryable,
+                    const ActiveLease& active);
+  void CancelPollsLocked();
   // Waits `d` unless the agent stops first; false when it stopped.
   bool Pause(absl::Duration d);
   std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) const;
@@ -88,6 +100,7 @@ class NodeAgent {
   std::map<std::string, std::shared_ptr<ActiveLease>> active_;  // by lease id
   std::set<grpc::ClientContext*> polling_;  // lanes waiting in AcquireLease
   std::vector<std::thread> lanes_;
+  uint32_t lanes_running_ = 0;  // guarded by mu_; cv_ signals changes
   // Per lane, the renderers it has made, by name; only its lane touches one.
   std::vector<std::map<std::string, std::unique_ptr<Renderer>>> renderers_;
   std::thread heartbeat_;

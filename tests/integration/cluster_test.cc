@@ -51,7 +51,8 @@ grid:
 };
 
 TEST_F(ClusterTest, SixtyJobsOnThreeNodesLandInTheManifestExactlyOnce) {
-  Subprocess coordinator({Binary(), "coordinator", "--listen", "127.0.0.1:0"});
+  Subprocess coordinator({Binary(), "coordinator", "--listen", "127.0.0.1:0",
+                          "--state-dir", (dir_ / "state").string()});
   const std::string line = coordinator.ReadLine();  // "listening on ADDR"
   ASSERT_EQ(line.rfind("listening on ", 0), 0u) << line;
   const std::string address = line.substr(strlen("listening on "));
