@@ -7,6 +7,7 @@
 #include "common/atomic_file.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/safe_path.h"
 
 namespace reelfarm {
 namespace {
@@ -25,8 +26,13 @@ grpc::Status CoordinatorService::SubmitSweep(
     grpc::ServerContext*, const v1::SubmitSweepRequest* request,
     v1::SubmitSweepResponse* response) {
   const v1::SweepSpec& spec = request->spec();
-  if (spec.output_dir().empty() || spec.output_dir().front() != '/') {
-    return InvalidArgument("spec.output_dir must be an absolute path");
+  // Where outputs go is the submitter's choice, but the path must say
+  // plainly where: no ".." to climb out of a folder that looks harmless, no
+  // NUL to cut it short.
+  if (!IsPlainAbsolutePath(spec.output_dir())) {
+    return InvalidArgument(
+        "spec.output_dir must be an absolute path without '..', NUL bytes or "
+        "control characters");
   }
   if (absl::Status st = MakeDirectories(spec.output_dir()); !st.ok()) {
     return ToGrpcStatus(absl::FailedPreconditionError(st.message()));
