@@ -2,9 +2,6 @@
 // in the same process, talking over real gRPC, so it behaves exactly like a
 // cluster of one.
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -14,6 +11,7 @@
 #include "cli/sweep_flags.h"
 #include "common/errors.h"
 #include "common/grpc_status.h"
+#include "common/token.h"
 #include "coordinator/coordinator_server.h"
 #include "coordinator/manifest.h"
 #include "node/devices.h"
@@ -57,21 +55,29 @@ int RunCommand(const std::vector<std::string>& args) {
   absl::StatusOr<std::vector<v1::Device>> found = DiscoverDevices(devices);
   if (!found.ok()) return Fail("run", found.status());
 
+  // Loopback only, and a fresh token per run: another user on this machine
+  // can reach the port but cannot submit, lease or cancel anything.
+  absl::StatusOr<std::string> token = GenerateToken();
+  if (!token.ok()) return Fail("run", token.status());
+  ClientSecurity client_security;
+  client_security.token = *token;
   CoordinatorOptions coordinator_options;
   coordinator_options.listen_address = "127.0.0.1:0";  // never off-machine
+  coordinator_options.security.token = *token;
   absl::StatusOr<std::unique_ptr<CoordinatorServer>> server =
       CoordinatorServer::Start(coordinator_options);
   if (!server.ok()) return Fail("run", server.status());
 
   NodeOptions node_options;
   node_options.coordinator = (*server)->address();
+  node_options.security = client_security;
   node_options.devices = *found;
   node_options.lanes = lanes;
   node_options.precision = precision;
   NodeAgent node(node_options);
   if (absl::Status st = node.Start(); !st.ok()) return Fail("run", st);
 
-  auto stub = Connect((*server)->address());
+  auto stub = Connect((*server)->address(), client_security);
   v1::SubmitSweepRequest submit;
   *submit.mutable_spec() = *spec;
   v1::SubmitSweepResponse submitted;

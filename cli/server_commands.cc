@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/follow.h"
+#include "cli/security_flags.h"
 #include "cli/signals.h"
 #include "common/atomic_file.h"
 #include "common/errors.h"
@@ -32,6 +33,8 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
                "seconds a lease lives without a heartbeat");
   flags.Uint("max-attempts", &max_attempts,
              "tries per job before it is marked failed");
+  ServerSecurityFlags security_flags;
+  security_flags.Register(flags);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return Fail("coordinator", positional.status());
   if (flags.help_requested()) {
@@ -44,8 +47,11 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
                     "takes no arguments; --lease-ttl and --max-attempts must "
                     "be positive"));
   }
+  absl::StatusOr<ServerSecurity> security = security_flags.Load();
+  if (!security.ok()) return Fail("coordinator", security.status());
   CoordinatorOptions options;
   options.listen_address = listen;
+  options.security = *std::move(security);
   options.scheduler.lease_ttl = absl::Seconds(lease_ttl_s);
   options.scheduler.default_max_attempts = max_attempts;
   absl::StatusOr<std::unique_ptr<CoordinatorServer>> server =
@@ -87,6 +93,8 @@ int NodeCommand(const std::vector<std::string>& args) {
   std::string precision = "fp32";
   flags.String("precision", &precision,
                "model weights: fp32, fp16 or bf16 (half: GPUs)");
+  ClientSecurityFlags security_flags;
+  security_flags.Register(flags);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return Fail("node", positional.status());
   if (absl::Status st = pipeline::ParsePrecision(precision).status();
@@ -101,10 +109,13 @@ int NodeCommand(const std::vector<std::string>& args) {
     return Fail("node", absl::InvalidArgumentError(
                             "--coordinator HOST:PORT is required"));
   }
+  absl::StatusOr<ClientSecurity> security = security_flags.Load();
+  if (!security.ok()) return Fail("node", security.status());
   absl::StatusOr<std::vector<v1::Device>> found = DiscoverDevices(devices);
   if (!found.ok()) return Fail("node", found.status());
   NodeOptions options;
   options.coordinator = coordinator;
+  options.security = *std::move(security);
   options.devices = *found;
   options.lanes = lanes;
   options.node_id = node_id;

@@ -1,7 +1,5 @@
 #include "node/node_agent.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -66,8 +64,7 @@ NodeAgent::NodeAgent(NodeOptions options) : options_(std::move(options)) {
   if (options_.lanes == 0) options_.lanes = options_.devices.size();
   std::shared_ptr<grpc::Channel> channel = options_.channel;
   if (channel == nullptr) {
-    channel = grpc::CreateChannel(options_.coordinator,
-                                  grpc::InsecureChannelCredentials());
+    channel = CoordinatorChannel(options_.coordinator, options_.security);
   }
   stub_ = v1::Coordinator::NewStub(channel);
 }
@@ -111,6 +108,12 @@ absl::Status NodeAgent::Register() {
       heartbeat_interval_ =
           absl::Milliseconds(std::max(10u, response.heartbeat_interval_ms()));
       return absl::OkStatus();
+    }
+    if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+        st.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("coordinator ", options_.coordinator,
+                       " refused this node: ", st.error_message()));
     }
     LogWarning("register with ", options_.coordinator, ": ", st.error_message(),
                "; retrying");
