@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/follow.h"
+#include "cli/security_flags.h"
 #include "cli/sweep_flags.h"
 #include "common/errors.h"
 #include "common/grpc_status.h"
@@ -57,6 +58,8 @@ int SubmitCommand(const std::vector<std::string>& args) {
   std::string coordinator = kDefaultCoordinator;
   bool watch = false;
   flags.String("coordinator", &coordinator, "the coordinator's host:port");
+  ClientSecurityFlags security_flags;
+  security_flags.Register(flags);
   flags.Bool("watch", &watch, "follow the sweep until it finishes");
   std::vector<std::string> positional;
   if (int rc = ParseClientFlags("submit", flags, args, &positional, 1, 1);
@@ -65,7 +68,9 @@ int SubmitCommand(const std::vector<std::string>& args) {
   }
   absl::StatusOr<v1::SweepSpec> spec = sweep_flags.Load(positional[0]);
   if (!spec.ok()) return Fail("submit", spec.status());
-  auto stub = Connect(coordinator);
+  absl::StatusOr<ClientSecurity> security = security_flags.Load();
+  if (!security.ok()) return Fail("submit", security.status());
+  auto stub = Connect(coordinator, *security);
   v1::SubmitSweepRequest request;
   *request.mutable_spec() = *spec;
   v1::SubmitSweepResponse response;
@@ -93,12 +98,16 @@ int StatusCommand(const std::vector<std::string>& args) {
                 "Lists sweeps, or shows one sweep's jobs.");
   std::string coordinator = kDefaultCoordinator;
   flags.String("coordinator", &coordinator, "the coordinator's host:port");
+  ClientSecurityFlags security_flags;
+  security_flags.Register(flags);
   std::vector<std::string> positional;
   if (int rc = ParseClientFlags("status", flags, args, &positional, 0, 1);
       rc >= 0) {
     return rc;
   }
-  auto stub = Connect(coordinator);
+  absl::StatusOr<ClientSecurity> security = security_flags.Load();
+  if (!security.ok()) return Fail("status", security.status());
+  auto stub = Connect(coordinator, *security);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   std::printf("%-20s %-10s %8s %8s %8s %8s  %s\n", "SWEEP", "STATE", "TOTAL",
@@ -141,12 +150,16 @@ int WatchCommand(const std::vector<std::string>& args) {
                 "is done.");
   std::string coordinator = kDefaultCoordinator;
   flags.String("coordinator", &coordinator, "the coordinator's host:port");
+  ClientSecurityFlags security_flags;
+  security_flags.Register(flags);
   std::vector<std::string> positional;
   if (int rc = ParseClientFlags("watch", flags, args, &positional, 1, 1);
       rc >= 0) {
     return rc;
   }
-  auto stub = Connect(coordinator);
+  absl::StatusOr<ClientSecurity> security = security_flags.Load();
+  if (!security.ok()) return Fail("watch", security.status());
+  auto stub = Connect(coordinator, *security);
   ProgressPrinter printer(stdout);
   grpc::ClientContext ctx;
   absl::StatusOr<v1::SweepStatus> final_status =
@@ -161,12 +174,16 @@ int CancelCommand(const std::vector<std::string>& args) {
                 "outputs stay.");
   std::string coordinator = kDefaultCoordinator;
   flags.String("coordinator", &coordinator, "the coordinator's host:port");
+  ClientSecurityFlags security_flags;
+  security_flags.Register(flags);
   std::vector<std::string> positional;
   if (int rc = ParseClientFlags("cancel", flags, args, &positional, 1, 1);
       rc >= 0) {
     return rc;
   }
-  auto stub = Connect(coordinator);
+  absl::StatusOr<ClientSecurity> security = security_flags.Load();
+  if (!security.ok()) return Fail("cancel", security.status());
+  auto stub = Connect(coordinator, *security);
   v1::CancelSweepRequest request;
   request.set_sweep_id(positional[0]);
   v1::CancelSweepResponse response;
@@ -190,12 +207,16 @@ int ResumeCommand(const std::vector<std::string>& args) {
   bool watch = false;
   flags.String("coordinator", &coordinator, "the coordinator's host:port");
   flags.Bool("watch", &watch, "follow the sweep until it finishes");
+  ClientSecurityFlags security_flags;
+  security_flags.Register(flags);
   std::vector<std::string> positional;
   if (int rc = ParseClientFlags("resume", flags, args, &positional, 1, 1);
       rc >= 0) {
     return rc;
   }
-  auto stub = Connect(coordinator);
+  absl::StatusOr<ClientSecurity> security = security_flags.Load();
+  if (!security.ok()) return Fail("resume", security.status());
+  auto stub = Connect(coordinator, *security);
   v1::ResumeSweepRequest request;
   request.set_sweep_id(positional[0]);
   v1::ResumeSweepResponse response;

@@ -1,8 +1,5 @@
 #include "cli/follow.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -11,9 +8,9 @@
 
 namespace reelfarm::cli {
 
-std::unique_ptr<v1::Coordinator::Stub> Connect(const std::string& address) {
-  return v1::Coordinator::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+std::unique_ptr<v1::Coordinator::Stub> Connect(const std::string& address,
+                                               const ClientSecurity& security) {
+  return v1::Coordinator::NewStub(CoordinatorChannel(address, security));
 }
 
 absl::StatusOr<v1::SweepStatus> FollowSweep(v1::Coordinator::Stub& stub,
@@ -47,7 +44,11 @@ std::string SubmitSummary(const v1::SubmitSweepResponse& r) {
 }
 
 int Fail(const std::string& command, const absl::Status& status) {
-  std::fprintf(stderr, "reelfarm %s: %s\n", command.c_str(),
+  // The coordinator's message says what was wrong with the credentials.
+  const char* cause = status.code() == absl::StatusCode::kUnauthenticated
+                          ? "not authenticated: "
+                          : "";
+  std::fprintf(stderr, "reelfarm %s: %s%s\n", command.c_str(), cause,
                std::string(status.message()).c_str());
   return ExitCodeFor(status);
 }

@@ -8,12 +8,15 @@
 
 #include "absl/status/statusor.h"
 #include "cli/progress.h"
+#include "common/grpc_credentials.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
 
 namespace reelfarm::cli {
 
-// A channel to a coordinator at host:port.
-std::unique_ptr<v1::Coordinator::Stub> Connect(const std::string& address);
+// A stub for the coordinator at host:port, with the token and TLS settings
+// of `security`.
+std::unique_ptr<v1::Coordinator::Stub> Connect(const std::string& address,
+                                               const ClientSecurity& security);
 
 // Streams WatchSweep into `printer` until the sweep finishes; returns its
 // final status. `context` lets another thread cancel the watch.

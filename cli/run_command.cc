@@ -2,9 +2,6 @@
 // in the same process, talking over real gRPC, so it behaves exactly like a
 // cluster of one.
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -15,6 +12,7 @@
 #include "common/atomic_file.h"
 #include "common/errors.h"
 #include "common/grpc_status.h"
+#include "common/token.h"
 #include "coordinator/coordinator_server.h"
 #include "coordinator/manifest.h"
 #include "coordinator/sqlite_state_store.h"
@@ -64,6 +62,12 @@ int RunCommand(const std::vector<std::string>& args) {
   absl::StatusOr<std::vector<v1::Device>> found = DiscoverDevices(devices);
   if (!found.ok()) return Fail("run", found.status());
 
+  // Loopback only, and a fresh token per run: another user on this machine
+  // can reach the port but cannot submit, lease or cancel anything.
+  absl::StatusOr<std::string> token = GenerateToken();
+  if (!token.ok()) return Fail("run", token.status());
+  ClientSecurity client_security;
+  client_security.token = *token;
   // State lives beside the outputs, so running the same sweep again after a
   // crash or Ctrl-C picks up where it stopped.
   if (absl::Status st = MakeDirectories(spec->output_dir()); !st.ok()) {
@@ -74,19 +78,21 @@ int RunCommand(const std::vector<std::string>& args) {
   if (!store.ok()) return Fail("run", store.status());
   CoordinatorOptions coordinator_options;
   coordinator_options.listen_address = "127.0.0.1:0";  // never off-machine
+  coordinator_options.security.token = *token;
   absl::StatusOr<std::unique_ptr<CoordinatorServer>> server =
       CoordinatorServer::Start(coordinator_options, *std::move(store));
   if (!server.ok()) return Fail("run", server.status());
 
   NodeOptions node_options;
   node_options.coordinator = (*server)->address();
+  node_options.security = client_security;
   node_options.devices = *found;
   node_options.lanes = lanes;
   node_options.precision = precision;
   NodeAgent node(node_options);
   if (absl::Status st = node.Start(); !st.ok()) return Fail("run", st);
 
-  auto stub = Connect((*server)->address());
+  auto stub = Connect((*server)->address(), client_security);
   v1::SubmitSweepRequest submit;
   *submit.mutable_spec() = *spec;
   v1::SubmitSweepResponse submitted;

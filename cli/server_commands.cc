@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/follow.h"
+#include "cli/security_flags.h"
 #include "cli/signals.h"
 #include "common/atomic_file.h"
 #include "common/errors.h"
@@ -47,6 +48,8 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
                "seconds a lease lives without a heartbeat");
   flags.Uint("max-attempts", &max_attempts,
              "tries per job before it is marked failed");
+  ServerSecurityFlags security_flags;
+  security_flags.Register(flags);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return Fail("coordinator", positional.status());
   if (flags.help_requested()) {
@@ -60,8 +63,11 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
                     "takes no arguments; --lease-ttl, --max-attempts and "
                     "--quarantine-after must be positive"));
   }
+  absl::StatusOr<ServerSecurity> security = security_flags.Load();
+  if (!security.ok()) return Fail("coordinator", security.status());
   CoordinatorOptions options;
   options.listen_address = listen;
+  options.security = *std::move(security);
   options.scheduler.lease_ttl = absl::Seconds(lease_ttl_s);
   options.scheduler.default_max_attempts = max_attempts;
   options.scheduler.quarantine_after_failures = quarantine_after;
@@ -118,6 +124,8 @@ int NodeCommand(const std::vector<std::string>& args) {
   flags.Double("drain-timeout", &drain_timeout_s,
                "seconds a drain waits for current jobs before handing them "
                "back");
+  ClientSecurityFlags security_flags;
+  security_flags.Register(flags);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return Fail("node", positional.status());
   if (absl::Status st = pipeline::ParsePrecision(precision).status();
@@ -132,10 +140,13 @@ int NodeCommand(const std::vector<std::string>& args) {
     return Fail("node", absl::InvalidArgumentError(
                             "--coordinator HOST:PORT is required"));
   }
+  absl::StatusOr<ClientSecurity> security = security_flags.Load();
+  if (!security.ok()) return Fail("node", security.status());
   absl::StatusOr<std::vector<v1::Device>> found = DiscoverDevices(devices);
   if (!found.ok()) return Fail("node", found.status());
   NodeOptions options;
   options.coordinator = coordinator;
+  options.security = *std::move(security);
   options.devices = *found;
   options.lanes = lanes;
   options.node_id = node_id;

@@ -65,11 +65,13 @@ bool TokensEqual(absl::string_view a, absl::string_view b) {
   return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
 }
 
-std::string GenerateToken() {
+absl::StatusOr<std::string> GenerateToken() {
   unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1) std::abort();  // no entropy
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    return absl::InternalError("no random bytes for a token");
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
 }  // namespace reelfarm

@@ -2,7 +2,6 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
 #include <algorithm>
@@ -14,6 +13,9 @@ namespace reelfarm {
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     CoordinatorOptions options, std::unique_ptr<StateStore> store) {
+  if (absl::Status st = CheckServerSecurity(options.security); !st.ok()) {
+    return st;
+  }
   std::unique_ptr<CoordinatorServer> s(new CoordinatorServer());
   if (options.clock == nullptr) options.clock = Clock::Real();
   if (options.scheduler.verifier == nullptr) {
@@ -27,15 +29,17 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   s->manifests_ = std::make_unique<ManifestPublisher>(
       s->scheduler_.get(), options.manifest_interval);
   s->waiters_ = std::make_unique<LeaseWaiters>(s->scheduler_.get());
+  s->auth_ = std::make_unique<TokenAuthenticator>(options.security.token);
   s->service_ = std::make_unique<CoordinatorService>(
       s->scheduler_.get(), s->manifests_.get(), s->waiters_.get(),
-      options.max_lease_wait);
+      options.max_lease_wait, s->auth_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &s->port_);
+                           ServerCredentialsFor(options.security), &s->port_);
+  if (s->auth_->enabled()) builder.SetOption(WithoutReflection());
   builder.RegisterService(s->service_.get());
 
   s->server_ = builder.BuildAndStart();

@@ -17,7 +17,9 @@
 #include "coordinator/manifest_publisher.h"
 #include "coordinator/output_verifier.h"
 #include "coordinator/scheduler.h"
+#include "coordinator/server_security.h"
 #include "coordinator/state_store.h"
+#include "coordinator/token_authenticator.h"
 
 namespace reelfarm {
 
@@ -28,10 +30,13 @@ struct CoordinatorOptions {
   absl::Duration manifest_interval = absl::Seconds(1);
   absl::Duration max_lease_wait = absl::Seconds(10);
   Clock* clock = nullptr;  // nullptr: the real clock
+  // A token, or an explicit `insecure`; Start refuses neither.
+  ServerSecurity security;
 };
 
-// The scheduler behind a gRPC server (health checking and reflection on),
-// with a timer that expires leases and a publisher that writes manifests.
+// The scheduler behind a gRPC server (health checking on; reflection only
+// when no token is required), with a timer that expires leases and a
+// publisher that writes manifests.
 class CoordinatorServer {
  public:
   // `store` may be nullptr: state then lives in the scheduler's memory only
@@ -62,6 +67,7 @@ class CoordinatorServer {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ManifestPublisher> manifests_;
   std::unique_ptr<LeaseWaiters> waiters_;
+  std::unique_ptr<TokenAuthenticator> auth_;
   std::unique_ptr<CoordinatorService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;

@@ -7,6 +7,7 @@
 #include "common/atomic_file.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/safe_path.h"
 
 namespace reelfarm {
 namespace {
@@ -22,11 +23,19 @@ constexpr absl::Duration kWatchPoll = absl::Seconds(1);
 }  // namespace
 
 grpc::Status CoordinatorService::SubmitSweep(
-    grpc::ServerContext*, const v1::SubmitSweepRequest* request,
+    grpc::ServerContext* context, const v1::SubmitSweepRequest* request,
     v1::SubmitSweepResponse* response) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
   const v1::SweepSpec& spec = request->spec();
-  if (spec.output_dir().empty() || spec.output_dir().front() != '/') {
-    return InvalidArgument("spec.output_dir must be an absolute path");
+  // Where outputs go is the submitter's choice, but the path must say
+  // plainly where: no ".." to climb out of a folder that looks harmless, no
+  // NUL to cut it short.
+  if (!IsPlainAbsolutePath(spec.output_dir())) {
+    return InvalidArgument(
+        "spec.output_dir must be an absolute path without '..', NUL bytes or "
+        "control characters");
   }
   if (absl::Status st = MakeDirectories(spec.output_dir()); !st.ok()) {
     return ToGrpcStatus(absl::FailedPreconditionError(st.message()));
@@ -46,9 +55,12 @@ grpc::Status CoordinatorService::SubmitSweep(
   return grpc::Status::OK;
 }
 
-grpc::Status CoordinatorService::GetSweep(grpc::ServerContext*,
+grpc::Status CoordinatorService::GetSweep(grpc::ServerContext* context,
                                           const v1::GetSweepRequest* request,
                                           v1::GetSweepResponse* response) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
   if (request->include_jobs()) {
     absl::StatusOr<std::vector<v1::JobStatus>> jobs =
         scheduler_->ListJobs(request->sweep_id(), response->mutable_sweep());
@@ -66,6 +78,9 @@ grpc::Status CoordinatorService::GetSweep(grpc::ServerContext*,
 grpc::Status CoordinatorService::WatchSweep(
     grpc::ServerContext* context, const v1::WatchSweepRequest* request,
     grpc::ServerWriter<v1::WatchSweepEvent>* writer) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<v1::SweepStatus> first =
       scheduler_->GetSweep(request->sweep_id());
   if (!first.ok()) return ToGrpcStatus(first.status());
@@ -100,8 +115,11 @@ grpc::Status CoordinatorService::WatchSweep(
 }
 
 grpc::Status CoordinatorService::CancelSweep(
-    grpc::ServerContext*, const v1::CancelSweepRequest* request,
+    grpc::ServerContext* context, const v1::CancelSweepRequest* request,
     v1::CancelSweepResponse* response) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<v1::SweepStatus> sweep =
       scheduler_->Cancel(request->sweep_id());
   if (!sweep.ok()) return ToGrpcStatus(sweep.status());
@@ -110,9 +128,12 @@ grpc::Status CoordinatorService::CancelSweep(
   return grpc::Status::OK;
 }
 
-grpc::Status CoordinatorService::ListSweeps(grpc::ServerContext*,
+grpc::Status CoordinatorService::ListSweeps(grpc::ServerContext* context,
                                             const v1::ListSweepsRequest*,
                                             v1::ListSweepsResponse* response) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
   for (v1::SweepStatus& s : scheduler_->ListSweeps()) {
     *response->add_sweeps() = std::move(s);
   }
@@ -120,8 +141,11 @@ grpc::Status CoordinatorService::ListSweeps(grpc::ServerContext*,
 }
 
 grpc::Status CoordinatorService::ResumeSweep(
-    grpc::ServerContext*, const v1::ResumeSweepRequest* request,
+    grpc::ServerContext* context, const v1::ResumeSweepRequest* request,
     v1::ResumeSweepResponse* response) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<SubmitResult> result = scheduler_->Resume(request->sweep_id());
   if (!result.ok()) return ToGrpcStatus(result.status());
   absl::StatusOr<v1::SweepStatus> sweep =
@@ -136,9 +160,12 @@ grpc::Status CoordinatorService::ResumeSweep(
   return grpc::Status::OK;
 }
 
-grpc::Status CoordinatorService::ListNodes(grpc::ServerContext*,
+grpc::Status CoordinatorService::ListNodes(grpc::ServerContext* context,
                                            const v1::ListNodesRequest*,
                                            v1::ListNodesResponse* response) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
   for (v1::Node& n : scheduler_->ListNodes()) {
     *response->add_nodes() = std::move(n);
   }
@@ -148,6 +175,9 @@ grpc::Status CoordinatorService::ListNodes(grpc::ServerContext*,
 grpc::Status CoordinatorService::RegisterNode(
     grpc::ServerContext* context, const v1::RegisterNodeRequest* request,
     v1::RegisterNodeResponse* response) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
   v1::Node node = request->node();
   if (node.host().empty()) node.set_host(context->peer());
   const std::string id = scheduler_->RegisterNode(node);
@@ -166,6 +196,10 @@ grpc::ServerUnaryReactor* CoordinatorService::AcquireLease(
     const v1::AcquireLeaseRequest* request,
     v1::AcquireLeaseResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    reactor->Finish(denied);
+    return reactor;
+  }
   if (request->node_id().empty()) {
     reactor->Finish(InvalidArgument("node_id is empty"));
     return reactor;
@@ -197,9 +231,12 @@ grpc::ServerUnaryReactor* CoordinatorService::AcquireLease(
   return reactor;
 }
 
-grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext*,
+grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext* context,
                                            const v1::HeartbeatRequest* request,
                                            v1::HeartbeatResponse* response) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
   std::vector<std::string> ids;
   for (const v1::LeaseProgress& p : request->leases()) {
     ids.push_back(p.lease_id());
@@ -212,8 +249,11 @@ grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext*,
 }
 
 grpc::Status CoordinatorService::CompleteJob(
-    grpc::ServerContext*, const v1::CompleteJobRequest* request,
+    grpc::ServerContext* context, const v1::CompleteJobRequest* request,
     v1::CompleteJobResponse* response) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<bool> accepted = scheduler_->Complete(
       request->lease_id(), request->epoch(), request->result());
   if (!accepted.ok()) return ToGrpcStatus(accepted.status());
@@ -221,9 +261,12 @@ grpc::Status CoordinatorService::CompleteJob(
   return grpc::Status::OK;
 }
 
-grpc::Status CoordinatorService::FailJob(grpc::ServerContext*,
+grpc::Status CoordinatorService::FailJob(grpc::ServerContext* context,
                                          const v1::FailJobRequest* request,
                                          v1::FailJobResponse* response) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<FailOutcome> outcome =
       scheduler_->Fail(request->lease_id(), request->epoch(), request->result(),
                        request->retryable());
@@ -239,8 +282,11 @@ grpc::Status CoordinatorService::FailJob(grpc::ServerContext*,
 }
 
 grpc::Status CoordinatorService::ReleaseLease(
-    grpc::ServerContext*, const v1::ReleaseLeaseRequest* request,
+    grpc::ServerContext* context, const v1::ReleaseLeaseRequest* request,
     v1::ReleaseLeaseResponse*) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
   return ToGrpcStatus(
       scheduler_->Release(request->lease_id(), request->epoch()));
 }

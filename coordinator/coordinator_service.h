@@ -5,6 +5,7 @@
 #include "coordinator/lease_waiters.h"
 #include "coordinator/manifest_publisher.h"
 #include "coordinator/scheduler.h"
+#include "coordinator/token_authenticator.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
 
 namespace reelfarm {
@@ -12,16 +13,19 @@ namespace reelfarm {
 // The gRPC face of the Scheduler: translation and validation only, no state.
 // AcquireLease uses the callback API so a call waiting for work holds no
 // thread (see LeaseWaiters); the other calls are short and synchronous.
+// Every method checks the caller's token first (see TokenAuthenticator).
 class CoordinatorService final
     : public v1::Coordinator::WithCallbackMethod_AcquireLease<
           v1::Coordinator::Service> {
  public:
   CoordinatorService(Scheduler* scheduler, ManifestPublisher* manifests,
-                     LeaseWaiters* waiters, absl::Duration max_lease_wait)
+                     LeaseWaiters* waiters, absl::Duration max_lease_wait,
+                     const TokenAuthenticator* auth)
       : scheduler_(scheduler),
         manifests_(manifests),
         waiters_(waiters),
-        max_lease_wait_(max_lease_wait) {}
+        max_lease_wait_(max_lease_wait),
+        auth_(auth) {}
 
   grpc::Status SubmitSweep(grpc::ServerContext* context,
                            const v1::SubmitSweepRequest* request,
@@ -73,6 +77,7 @@ class CoordinatorService final
   ManifestPublisher* const manifests_;
   LeaseWaiters* const waiters_;
   const absl::Duration max_lease_wait_;
+  const TokenAuthenticator* const auth_;
   std::atomic<bool> draining_{false};
 };
 

@@ -1,7 +1,5 @@
 #include "node/node_agent.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,8 +70,7 @@ NodeAgent::NodeAgent(NodeOptions options) : options_(std::move(options)) {
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-    channel = grpc::CreateCustomChannel(
-        options_.coordinator, grpc::InsecureChannelCredentials(), args);
+    channel = CoordinatorChannel(options_.coordinator, options_.security, args);
   }
   stub_ = v1::Coordinator::NewStub(channel);
 }
@@ -117,6 +114,12 @@ absl::Status NodeAgent::Register() {
       heartbeat_interval_ =
           absl::Milliseconds(std::max(10u, response.heartbeat_interval_ms()));
       return absl::OkStatus();
+    }
+    if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+        st.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("coordinator ", options_.coordinator,
+                       " refused this node: ", st.error_message()));
     }
     LogWarning("register with ", options_.coordinator, ": ", st.error_message(),
                "; retrying");

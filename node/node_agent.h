@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/grpc_credentials.h"
 #include "node/renderer.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
 
@@ -24,7 +25,8 @@ struct NodeOptions {
   std::string coordinator;  // host:port
   // Used instead of dialing `coordinator` when set (tests, embedded mode).
   std::shared_ptr<grpc::Channel> channel;
-  std::string node_id;  // default: <hostname>-<pid>
+  ClientSecurity security;  // token and TLS for dialing `coordinator`
+  std::string node_id;      // default: <hostname>-<pid>
   std::vector<v1::Device> devices;
   uint32_t lanes = 0;              // 0: one per device
   std::string precision = "fp32";  // model weights: fp32, fp16 or bf16
@@ -41,7 +43,8 @@ class NodeAgent {
   ~NodeAgent();
 
   // Registers (retrying with backoff until it succeeds or Stop is called)
-  // and starts the lanes.
+  // and starts the lanes. A coordinator that refuses the node's credentials
+  // is an error at once: retrying cannot fix it.
   absl::Status Start();
   // Stop taking leases; jobs in progress finish and are reported, and the
   // rest of a shard is handed back. Returns at once (safe from a

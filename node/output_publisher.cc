@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "common/atomic_file.h"
 #include "common/errors.h"
+#include "common/safe_path.h"
 #include "common/sha256.h"
 #include "google/protobuf/util/json_util.h"
 #include "node/png_writer.h"
@@ -116,8 +117,13 @@ absl::StatusOr<std::vector<std::string>> WriteJobFiles(const v1::Job& job,
 absl::StatusOr<std::vector<v1::OutputFile>> PublishJobOutputs(
     const v1::Job& job, const Video& video) {
   static std::atomic<uint64_t> counter{0};
-  const fs::path out = job.output_dir();
-  const fs::path final_dir = out / job.output_name();
+  // The name came over the network: whatever made it, nothing is written
+  // unless it is one plain name inside the output folder.
+  absl::StatusOr<fs::path> inside =
+      PathInside(job.output_dir(), job.output_name());
+  if (!inside.ok()) return inside.status();
+  const fs::path final_dir = *inside;
+  const fs::path out = final_dir.parent_path();
   const fs::path staging = out / kStagingFolder /
                            absl::StrCat(job.output_name(), ".", ::getpid(), ".",
                                         counter.fetch_add(1));

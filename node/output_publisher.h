@@ -24,7 +24,9 @@ absl::StatusOr<std::vector<std::string>> WriteJobFiles(const v1::Job& job,
 // <output_dir>/<output_name>. If that folder already exists another attempt
 // published first, and its files stand: the first publication wins, so a
 // recorded sha256 never changes under a reader. Returns the published files
-// (paths relative to the output folder) with their sha256.
+// (paths relative to the output folder) with their sha256. An output name
+// that is not one safe component (see PathInside) is InvalidArgument and
+// nothing is written.
 absl::StatusOr<std::vector<v1::OutputFile>> PublishJobOutputs(
     const v1::Job& job, const Video& video);
 

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/safe_path.h"
 
 namespace reelfarm::config {
 
@@ -39,7 +40,13 @@ absl::Status ApplyRenderer(const std::string& configured,
 void ApplyOutputDir(const std::string& configured, LoadContext& ctx) {
   std::string dir = ctx.options.output_dir;
   if (dir.empty()) dir = configured;
-  if (dir.empty()) dir = absl::StrCat("outputs/", ctx.spec->name());
+  // The name comes from the config or the file's name: one safe folder
+  // under outputs/, whatever it holds.
+  if (dir.empty()) {
+    dir = absl::StrCat(
+        "outputs/",
+        SafePathComponent(ctx.spec->name(), kMaxComponentBytes, "sweep"));
+  }
   ctx.spec->set_output_dir(AbsolutePath(ctx.cwd, dir));
 }
 

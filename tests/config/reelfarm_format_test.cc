@@ -184,6 +184,35 @@ TEST(ReelfarmFormatTest, ModelPathsResolveAgainstTheConfigFolder) {
   EXPECT_EQ(base.seed(), spec->drawn_seeds(0));
 }
 
+TEST(ReelfarmFormatTest, DefaultOutputFolderIsOneSafeFolderUnderOutputs) {
+  // The sweep's name, from the config or the file's name, becomes
+  // outputs/<name>: never a device name, a flag-like or hidden folder, or a
+  // path with control characters in it.
+  struct Case {
+    std::string name_line, file, folder;
+  };
+  const std::vector<Case> cases = {
+      {"name: CON\n", "sweep.yaml", "_CON"},
+      {"name: \"-rf\"\n", "sweep.yaml", "rf"},
+      {"name: \"...\"\n", "sweep.yaml", "sweep"},
+      {"name: \"a\\x1bb\"\n", "sweep.yaml", "a-b"},
+      {"", "../../nul.yaml", "_nul"},
+      {"", "dir/.hidden.yaml", "hidden"},
+  };
+  const std::filesystem::path outputs =
+      std::filesystem::current_path() / "outputs";
+  for (const Case& c : cases) {
+    absl::StatusOr<v1::SweepSpec> spec = ParseSweepText(
+        c.name_line +
+            "renderer: test-pattern\ndefaults: {prompt: x, steps: 2, "
+            "guidance_scale: 7}\n",
+        c.file, NoModelCheck());
+    ASSERT_TRUE(spec.ok()) << c.name_line << c.file << ": " << spec.status();
+    EXPECT_EQ(spec->output_dir(), (outputs / c.folder).string())
+        << c.name_line << c.file;
+  }
+}
+
 TEST(ReelfarmFormatTest, OptionsOverrideOutputAndRenderer) {
   LoadOptions options = NoModelCheck();
   options.output_dir = "/tmp/elsewhere";

@@ -2,7 +2,10 @@
 // reported with file:line before anything renders.
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -35,6 +38,7 @@ class CliTest : public ::testing::Test {
     dir_ = fs::path(::testing::TempDir()) / "reelfarm_cli_test";
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+    unsetenv("REELFARM_TOKEN");  // children inherit the environment
   }
   std::string Write(const std::string& name, const std::string& text) {
     std::ofstream(dir_ / name) << text;
@@ -116,6 +120,66 @@ grid:
 TEST_F(CliTest, UnreachableCoordinatorIsAFailureNotBadInput) {
   Outcome o = RunBinary({"status", "--coordinator", "127.0.0.1:1"});
   EXPECT_EQ(o.code, 1) << o.output;
+}
+
+TEST_F(CliTest, CoordinatorWithoutTokenOrInsecureRefusesToStart) {
+  Outcome o = RunBinary({"coordinator", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(o.code, 2) << o.output;
+  EXPECT_NE(o.output.find("refusing to start without authentication"),
+            std::string::npos)
+      << o.output;
+  EXPECT_NE(o.output.find("--insecure"), std::string::npos) << o.output;
+  o = RunBinary({"coordinator", "--listen", "127.0.0.1:0", "--insecure",
+                 "--token-file", Write("token", "t")});
+  EXPECT_EQ(o.code, 2) << o.output;
+}
+
+TEST_F(CliTest, ClientsWithoutTheRightTokenFailAndSayWhy) {
+  const std::string token = Write("token", "right-token\n");
+  const std::string wrong = Write("wrong", "wrong-token\n");
+  Subprocess coordinator({REELFARM_BINARY, "coordinator", "--listen",
+                          "127.0.0.1:0", "--token-file", token, "--no-state"});
+  const std::string line = coordinator.ReadLine();  // "listening on ADDR"
+  ASSERT_EQ(line.rfind("listening on ", 0), 0u) << line;
+  const std::string address = line.substr(strlen("listening on "));
+
+  Outcome o = RunBinary({"status", "--coordinator", address});
+  EXPECT_EQ(o.code, 1) << o.output;
+  EXPECT_NE(o.output.find("not authenticated: no token"), std::string::npos)
+      << o.output;
+  o = RunBinary(
+      {"cancel", "sw-x", "--coordinator", address, "--token-file", wrong});
+  EXPECT_EQ(o.code, 1) << o.output;
+  EXPECT_NE(o.output.find("not authenticated: wrong token"), std::string::npos)
+      << o.output;
+  // A node does not retry what retrying cannot fix.
+  o = RunBinary({"node", "--coordinator", address, "--devices", "cpu",
+                 "--token-file", wrong});
+  EXPECT_EQ(o.code, 1) << o.output;
+  EXPECT_NE(o.output.find("refused this node: wrong token"), std::string::npos)
+      << o.output;
+
+  o = RunBinary({"status", "--coordinator", address, "--token-file", token});
+  EXPECT_EQ(o.code, 0) << o.output;
+  setenv("REELFARM_TOKEN", "right-token", 1);
+  o = RunBinary({"status", "--coordinator", address});
+  unsetenv("REELFARM_TOKEN");
+  EXPECT_EQ(o.code, 0) << o.output;
+
+  coordinator.Signal(SIGTERM);
+  EXPECT_EQ(coordinator.Wait(), 0);
+}
+
+TEST_F(CliTest, InsecureCoordinatorServesClientsWithoutAToken) {
+  Subprocess coordinator({REELFARM_BINARY, "coordinator", "--listen",
+                          "127.0.0.1:0", "--insecure", "--no-state"});
+  const std::string line = coordinator.ReadLine();
+  ASSERT_EQ(line.rfind("listening on ", 0), 0u) << line;
+  Outcome o = RunBinary(
+      {"status", "--coordinator", line.substr(strlen("listening on "))});
+  EXPECT_EQ(o.code, 0) << o.output;
+  coordinator.Signal(SIGTERM);
+  EXPECT_EQ(coordinator.Wait(), 0);
 }
 
 }  // namespace

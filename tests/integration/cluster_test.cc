@@ -51,8 +51,12 @@ grid:
 };
 
 TEST_F(ClusterTest, SixtyJobsOnThreeNodesLandInTheManifestExactlyOnce) {
+  // Every process proves itself with the same token file.
+  const std::string token = (dir_ / "token").string();
+  std::ofstream(token) << "cluster-test-token\n";
   Subprocess coordinator({Binary(), "coordinator", "--listen", "127.0.0.1:0",
-                          "--state-dir", (dir_ / "state").string()});
+                          "--token-file", token, "--state-dir",
+                          (dir_ / "state").string()});
   const std::string line = coordinator.ReadLine();  // "listening on ADDR"
   ASSERT_EQ(line.rfind("listening on ", 0), 0u) << line;
   const std::string address = line.substr(strlen("listening on "));
@@ -61,12 +65,12 @@ TEST_F(ClusterTest, SixtyJobsOnThreeNodesLandInTheManifestExactlyOnce) {
   for (int i = 0; i < 3; ++i) {
     nodes.push_back(std::make_unique<Subprocess>(std::vector<std::string>{
         Binary(), "node", "--coordinator", address, "--devices", "cpu",
-        "--lanes", i == 0 ? "2" : "1", "--node-id",
-        "node-" + std::to_string(i)}));
+        "--lanes", i == 0 ? "2" : "1", "--node-id", "node-" + std::to_string(i),
+        "--token-file", token}));
   }
   Subprocess submit({Binary(), "submit", (dir_ / "sweep.yaml").string(),
                      "--coordinator", address, "--out", (dir_ / "out").string(),
-                     "--watch"});
+                     "--watch", "--token-file", token});
   const std::string sweep_id = submit.ReadLine();
   EXPECT_EQ(sweep_id.rfind("sw-", 0), 0u) << sweep_id;
   ASSERT_EQ(submit.Wait(), 0);

@@ -1,0 +1,19 @@
+#ifndef REELFARM_COMMON_PEM_FILE_H_
+#define REELFARM_COMMON_PEM_FILE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace reelfarm {
+
+// Reads a PEM file (certificate, key or CA bundle) for TLS; `what` names the
+// flag it came from in errors. A file without a PEM block is an error here,
+// not an opaque handshake failure later.
+absl::StatusOr<std::string> ReadPemFile(const std::string& path,
+                                        absl::string_view what);
+
+}  // namespace reelfarm
+
+#endif  // REELFARM_COMMON_PEM_FILE_H_
