@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 
@@ -14,7 +15,13 @@ namespace reelfarm::testing_tools {
 
 absl::StatusOr<std::string> FindTool(const std::string& program,
                                      const std::string& skip_env) {
-  absl::StatusOr<std::string> found = FindProgram(program, "");
+  std::string override_env = "REELFARM_TOOL_";
+  for (char c : program) {
+    override_env += std::isalnum(static_cast<unsigned char>(c))
+                        ? static_cast<char>(std::toupper(c))
+                        : '_';
+  }
+  absl::StatusOr<std::string> found = FindProgram(program, override_env);
   if (found.ok()) return found;
   return absl::NotFoundError(
       absl::StrCat(found.status().message(), "; this test needs it (set ",

@@ -8,8 +8,8 @@
 
 namespace reelfarm::testing_tools {
 
-// The absolute path of `program` on PATH, or an error that says how to
-// install it or which variable skips the tests that need it.
+// The absolute path of `program` (REELFARM_TOOL_<PROGRAM> when set, else
+// PATH), or an error that says which variable skips the tests needing it.
 absl::StatusOr<std::string> FindTool(const std::string& program,
                                      const std::string& skip_env);
 
