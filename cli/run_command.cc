@@ -15,6 +15,7 @@
 #include "common/errors.h"
 #include "common/grpc_status.h"
 #include "coordinator/coordinator_server.h"
+#include "coordinator/gallery.h"
 #include "coordinator/manifest.h"
 #include "node/devices.h"
 #include "node/node_agent.h"
@@ -97,8 +98,9 @@ int RunCommand(const std::vector<std::string>& args) {
     return Fail("run", absl::Status(final_status.status().code(),
                                     "interrupted; finished outputs are kept"));
   }
-  std::printf("outputs:  %s\nmanifest: %s/%s\n", spec->output_dir().c_str(),
-              spec->output_dir().c_str(), kManifestFile);
+  std::printf("outputs:  %s\nmanifest: %s/%s\ngallery:  %s/%s\n",
+              spec->output_dir().c_str(), spec->output_dir().c_str(),
+              kManifestFile, spec->output_dir().c_str(), kGalleryFile);
   return ExitCodeForSweep(*final_status);
 }
 
