@@ -10,8 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
+#include "common/find_program.h"
 #include "common/job_id.h"
 #include "node/gif_writer.h"
+#include "node/mp4_writer.h"
 #include "tests/tools/required_tool.h"
 
 namespace reelfarm {
@@ -86,6 +88,17 @@ class GalleryTest : public ::testing::Test {
           status.set_last_error("out of memory <on cuda:0>");
         } else if (n == 6) {
           status.set_state(v1::JOB_STATE_PENDING);
+        } else if (n == 5) {
+          // A job with only an mp4 plays it in a <video>.
+          status.set_state(v1::JOB_STATE_DONE);
+          const std::string rel = job->output_name() + "/clip.mp4";
+          fs::create_directories(out_ + "/" + job->output_name());
+          if (absl::StatusOr<std::string> ffmpeg = FindFfmpeg(); ffmpeg.ok()) {
+            EXPECT_TRUE(
+                WriteMp4(Clip(n * 40), 8, 18, *ffmpeg, out_ + "/" + rel).ok());
+          }
+          status.mutable_result()->add_files()->set_path(rel);
+          status.mutable_result()->add_warnings("gif not asked for");
         } else {
           status.set_state(v1::JOB_STATE_DONE);
           const std::string rel = job->output_name() + "/clip.gif";
@@ -154,7 +167,13 @@ TEST_F(GalleryTest, ChromiumDrawsTheGridAndTakesAScreenshot) {
   EXPECT_EQ(Count(*dom, "data-status=\"done\""), 4u);
   EXPECT_EQ(Count(*dom, "data-status=\"pending\""), 1u);
   EXPECT_EQ(Count(*dom, "data-status=\"failed\""), 1u);
-  EXPECT_EQ(Count(*dom, "<img class=\"clip upscaled\""), 4u);
+  EXPECT_EQ(Count(*dom, "<img class=\"clip upscaled\""), 3u);
+  EXPECT_EQ(Count(*dom, "<video class=\"clip upscaled\""), 1u);
+  std::smatch video;
+  ASSERT_TRUE(std::regex_search(*dom, video, std::regex("<video [^>]*>")));
+  for (const char* attribute : {"autoplay", "loop", "muted", "playsinline"}) {
+    EXPECT_NE(video.str().find(attribute), std::string::npos) << video.str();
+  }
   EXPECT_NE(dom->find("failed: out of memory &lt;on cuda:0&gt;"),
             std::string::npos);
   // Cells carry their axis values; the seeds in sweep order.
