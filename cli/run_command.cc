@@ -14,6 +14,7 @@
 #include "common/grpc_status.h"
 #include "common/token.h"
 #include "coordinator/coordinator_server.h"
+#include "coordinator/gallery.h"
 #include "coordinator/manifest.h"
 #include "coordinator/sqlite_state_store.h"
 #include "node/devices.h"
@@ -117,8 +118,9 @@ int RunCommand(const std::vector<std::string>& args) {
     return Fail("run", absl::Status(final_status.status().code(),
                                     "interrupted; finished outputs are kept"));
   }
-  std::printf("outputs:  %s\nmanifest: %s/%s\n", spec->output_dir().c_str(),
-              spec->output_dir().c_str(), kManifestFile);
+  std::printf("outputs:  %s\nmanifest: %s/%s\ngallery:  %s/%s\n",
+              spec->output_dir().c_str(), spec->output_dir().c_str(),
+              kManifestFile, spec->output_dir().c_str(), kGalleryFile);
   return ExitCodeForSweep(*final_status);
 }
 

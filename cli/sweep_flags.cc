@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/find_program.h"
+
 namespace reelfarm::cli {
 
 void SweepFlags::Register(FlagSet& flags) {
@@ -20,7 +22,9 @@ void SweepFlags::Register(FlagSet& flags) {
 }
 
 absl::StatusOr<v1::SweepSpec> SweepFlags::Load(const std::string& path) const {
-  absl::StatusOr<v1::SweepSpec> spec = config::LoadSweepFile(path, options_);
+  config::LoadOptions options = options_;
+  options.mp4_available = FindFfmpeg().ok();
+  absl::StatusOr<v1::SweepSpec> spec = config::LoadSweepFile(path, options);
   if (spec.ok()) {
     for (const std::string& w : spec->warnings()) {
       std::fprintf(stderr, "warning: %s\n", w.c_str());

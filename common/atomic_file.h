@@ -18,6 +18,9 @@ absl::Status WriteFileAtomically(const std::string& path,
 absl::Status WriteFileDurably(const std::string& path,
                               absl::string_view content);
 
+// fsync on a file another program wrote (e.g. an encoder's output).
+absl::Status SyncFile(const std::string& path);
+
 // fsync on a folder, so a rename or create inside it is durable.
 absl::Status SyncDirectory(const std::string& dir);
 

@@ -110,6 +110,7 @@ v1::Job SweepExpander::JobAt(uint64_t index, absl::string_view sweep_id,
   job.set_output_name(JobOutputName(job.params(), job.id()));
   *job.mutable_formats() = spec_->formats();
   *job.mutable_renderer() = spec_->renderer();
+  *job.mutable_video() = spec_->video();
   return job;
 }
 

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/atomic_file.h"
+#include "common/output_formats.h"
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
 
@@ -71,6 +72,7 @@ json JobJson(const v1::JobStatus& status) {
           {{"path", f.path()}, {"sha256", f.sha256()}, {"bytes", f.bytes()}});
     }
     j["files"] = files;
+    if (r.warnings_size() > 0) j["warnings"] = r.warnings();
     j["node"] = r.node_id();
     j["lane"] = r.lane();
     j["timings"] = {{"started", Rfc3339(r.timings().started())},
@@ -125,6 +127,10 @@ std::string RenderManifestJson(const v1::SweepStatus& sweep,
          {"output_dir", spec.output_dir()},
          {"renderer", spec.renderer().name()},
          {"formats", spec.formats()},
+         {"video",
+          {{"fps", FpsOf(spec.video())},
+           {"gif_dither", spec.video().gif_dither()},
+           {"mp4_crf", Mp4CrfOf(spec.video())}}},
          {"state", SweepStateName(sweep.state())},
          {"submitted", Rfc3339(sweep.submitted())},
          {"counts",

@@ -1,6 +1,7 @@
 #include "coordinator/manifest_publisher.h"
 
 #include "common/log.h"
+#include "coordinator/gallery.h"
 #include "coordinator/manifest.h"
 
 namespace reelfarm {
@@ -72,6 +73,7 @@ absl::Status ManifestPublisher::PublishLocked(const v1::SweepStatus& listed) {
       scheduler_->ListJobs(listed.id(), &sweep);
   if (!jobs.ok()) return jobs.status();
   if (absl::Status st = WriteManifest(sweep, *jobs); !st.ok()) return st;
+  if (absl::Status st = WriteGallery(sweep, *jobs); !st.ok()) return st;
   written_[listed.id()] = VersionOf(sweep);
   return absl::OkStatus();
 }

@@ -14,8 +14,8 @@
 
 namespace reelfarm {
 
-// Rewrites each sweep's manifest as results arrive, at most once per
-// `interval` (a million-job manifest is large), and at once on Flush.
+// Rewrites each sweep's manifest (and gallery.html) as results arrive, at most
+// once per `interval` (a million-job manifest is large), and at once on Flush.
 class ManifestPublisher {
  public:
   ManifestPublisher(const Scheduler* scheduler, absl::Duration interval);

@@ -260,11 +260,16 @@ absl::Status NodeAgent::RenderJob(uint32_t lane, const v1::Job& job,
   absl::StatusOr<Video> video = it->second->Render(job, context);
   if (!video.ok()) return video.status();
   const absl::Time rendered = absl::Now();
-  absl::StatusOr<std::vector<v1::OutputFile>> files =
-      PublishJobOutputs(job, *video);
-  if (!files.ok()) return files.status();
+  absl::StatusOr<PublishedOutputs> published = PublishJobOutputs(job, *video);
+  if (!published.ok()) return published.status();
   const absl::Time finished = absl::Now();
-  for (v1::OutputFile& f : *files) *result->add_files() = std::move(f);
+  for (v1::OutputFile& f : published->files) {
+    *result->add_files() = std::move(f);
+  }
+  for (std::string& w : published->warnings) {
+    LogWarning("lane ", lane, ": job ", job.id(), ": ", w);
+    result->add_warnings(std::move(w));
+  }
   v1::Timings* t = result->mutable_timings();
   *t->mutable_started() = ToProtoTimestamp(started);
   *t->mutable_finished() = ToProtoTimestamp(finished);

@@ -7,14 +7,19 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/atomic_file.h"
 #include "common/errors.h"
+#include "common/find_program.h"
+#include "common/output_formats.h"
 #include "common/safe_path.h"
 #include "common/sha256.h"
 #include "google/protobuf/util/json_util.h"
+#include "node/gif_writer.h"
+#include "node/mp4_writer.h"
 #include "node/png_writer.h"
 
 namespace reelfarm {
@@ -58,6 +63,33 @@ absl::StatusOr<std::vector<v1::OutputFile>> HashFolder(
   return files;
 }
 
+// PNG frames carrying A1111's infotext and the job, as tEXt chunks.
+absl::Status WriteFrames(
+    const v1::Job& job, const Video& video,
+    const std::function<absl::Status(const std::string&, absl::string_view)>&
+        write) {
+  // Only what defines the job: the same job id gives the same file bytes,
+  // whichever sweep or folder it was rendered for.
+  v1::Job portable;
+  portable.set_id(job.id());
+  *portable.mutable_params() = job.params();
+  portable.mutable_renderer()->set_name(job.renderer().name());
+  std::string job_json;
+  (void)google::protobuf::util::MessageToJsonString(portable, &job_json);
+  const std::vector<std::pair<std::string, std::string>> text = {
+      {"parameters", InfoText(job)}, {"reelfarm", job_json}};
+  for (size_t f = 0; f < video.frames.size(); ++f) {
+    absl::StatusOr<std::string> png =
+        EncodePng(video.width, video.height, video.frames[f], text);
+    if (!png.ok()) return png.status();
+    if (absl::Status st = write(absl::StrFormat("frame_%05d.png", f), *png);
+        !st.ok()) {
+      return st;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string InfoText(const v1::Job& job) {
@@ -84,38 +116,53 @@ std::string InfoText(const v1::Job& job) {
   return text;
 }
 
-absl::StatusOr<std::vector<std::string>> WriteJobFiles(const v1::Job& job,
-                                                       const Video& video,
-                                                       const std::string& dir) {
-  // Only what defines the job: the same job id gives the same file bytes,
-  // whichever sweep or folder it was rendered for.
-  v1::Job portable;
-  portable.set_id(job.id());
-  *portable.mutable_params() = job.params();
-  portable.mutable_renderer()->set_name(job.renderer().name());
-  std::string job_json;
-  (void)google::protobuf::util::MessageToJsonString(portable, &job_json);
-  const std::vector<std::pair<std::string, std::string>> text = {
-      {"parameters", InfoText(job)}, {"reelfarm", job_json}};
-  std::vector<std::string> names;
-  // Frames are always written: they are the lossless record of a render.
-  for (size_t f = 0; f < video.frames.size(); ++f) {
-    absl::StatusOr<std::string> png =
-        EncodePng(video.width, video.height, video.frames[f], text);
-    if (!png.ok()) return png.status();
-    std::string name = absl::StrFormat("frame_%05d.png", f);
+absl::StatusOr<JobFiles> WriteJobFiles(const v1::Job& job, const Video& video,
+                                       const std::string& dir) {
+  std::vector<std::string> formats(job.formats().begin(), job.formats().end());
+  if (formats.empty()) formats.emplace_back(kFormatFrames);
+  JobFiles written;
+  auto write = [&](const std::string& name,
+                   absl::string_view content) -> absl::Status {
     if (absl::Status st =
-            WriteFileDurably((fs::path(dir) / name).string(), *png);
+            WriteFileDurably((fs::path(dir) / name).string(), content);
         !st.ok()) {
       return st;
     }
-    names.push_back(std::move(name));
+    written.names.push_back(name);
+    return absl::OkStatus();
+  };
+  const uint32_t fps = FpsOf(job.video());
+  for (const std::string& format : formats) {
+    if (format == kFormatFrames) {
+      absl::Status st = WriteFrames(job, video, write);
+      if (!st.ok()) return st;
+    } else if (format == kFormatGif) {
+      absl::StatusOr<std::string> gif =
+          EncodeAnimatedGif(video, fps, job.video().gif_dither());
+      if (!gif.ok()) return gif.status();
+      if (absl::Status st = write(kGifFileName, *gif); !st.ok()) return st;
+    } else if (format == kFormatMp4) {
+      absl::StatusOr<std::string> ffmpeg = FindFfmpeg();
+      if (!ffmpeg.ok()) {
+        written.warnings.push_back(
+            absl::StrCat("mp4 not written: ", ffmpeg.status().message()));
+        continue;
+      }
+      const std::string path = (fs::path(dir) / kMp4FileName).string();
+      absl::Status st =
+          WriteMp4(video, fps, Mp4CrfOf(job.video()), *ffmpeg, path);
+      if (!st.ok()) return st;
+      written.names.push_back(kMp4FileName);
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown output format '", format, "'"));
+    }
   }
-  return names;
+  return written;
 }
 
-absl::StatusOr<std::vector<v1::OutputFile>> PublishJobOutputs(
-    const v1::Job& job, const Video& video) {
+absl::StatusOr<PublishedOutputs> PublishJobOutputs(const v1::Job& job,
+                                                   const Video& video) {
   static std::atomic<uint64_t> counter{0};
   // The name came over the network: whatever made it, nothing is written
   // unless it is one plain name inside the output folder.
@@ -128,9 +175,9 @@ absl::StatusOr<std::vector<v1::OutputFile>> PublishJobOutputs(
                            absl::StrCat(job.output_name(), ".", ::getpid(), ".",
                                         counter.fetch_add(1));
   if (absl::Status st = MakeDirectories(staging.string()); !st.ok()) return st;
-  absl::StatusOr<std::vector<std::string>> names =
+  absl::StatusOr<JobFiles> written =
       WriteJobFiles(job, video, staging.string());
-  absl::Status st = names.status();
+  absl::Status st = written.status();
   if (st.ok()) st = SyncDirectory(staging.string());
   if (st.ok() && ::rename(staging.c_str(), final_dir.c_str()) != 0) {
     if (errno != EEXIST && errno != ENOTEMPTY) {
@@ -142,7 +189,10 @@ absl::StatusOr<std::vector<v1::OutputFile>> PublishJobOutputs(
   std::error_code ignored;
   fs::remove_all(staging, ignored);  // gone already when the rename worked
   if (!st.ok()) return st;
-  return HashFolder(out.string(), job.output_name());
+  absl::StatusOr<std::vector<v1::OutputFile>> files =
+      HashFolder(out.string(), job.output_name());
+  if (!files.ok()) return files.status();
+  return PublishedOutputs{*std::move(files), std::move(written->warnings)};
 }
 
 }  // namespace reelfarm

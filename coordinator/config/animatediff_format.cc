@@ -10,6 +10,7 @@
 #include "common/render_fields.h"
 #include "coordinator/config/field_values.h"
 #include "coordinator/config/model_keys.h"
+#include "coordinator/config/output_settings.h"
 #include "coordinator/config/scalars.h"
 #include "coordinator/config/suggest.h"
 
@@ -366,7 +367,7 @@ absl::Status ReadAnimateDiffConfig(const YAML::Node& root, LoadContext& ctx) {
   absl::Status st = ApplyRenderer("", src.Where(root), ctx);
   if (!st.ok()) return st;
   ApplyOutputDir("", ctx);
-  ctx.spec->add_formats("frames");
+  ApplyDefaultOutputSettings(ctx);
   ctx.spec->mutable_sharding()->set_jobs_per_shard(1);
   ctx.spec->mutable_sharding()->set_group_by_models(true);
   if (root.IsSequence()) {

@@ -8,6 +8,7 @@
 #include "coordinator/config/axis_values.h"
 #include "coordinator/config/field_values.h"
 #include "coordinator/config/model_keys.h"
+#include "coordinator/config/output_settings.h"
 #include "coordinator/config/scalars.h"
 #include "coordinator/config/suggest.h"
 
@@ -17,7 +18,6 @@ namespace {
 const std::vector<absl::string_view> kDefaultsKeys = {
     "prompt", "n_prompt", "seed",           "W",        "H",
     "L",      "steps",    "guidance_scale", "scheduler"};
-const std::vector<absl::string_view> kFormats = {"frames"};
 
 bool In(const std::vector<absl::string_view>& list, absl::string_view key) {
   for (absl::string_view k : list) {
@@ -118,7 +118,7 @@ absl::Status ReadRenderer(const MapEntry* entry, LoadContext& ctx) {
   return absl::OkStatus();
 }
 
-// name, renderer, output, formats, max_attempts, sharding.
+// name, renderer, output, formats, video, gallery, max_attempts, sharding.
 absl::Status ReadSettings(const TopLevel& top, LoadContext& ctx) {
   const YamlSource& src = ctx.source;
   v1::SweepSpec* spec = ctx.spec;
@@ -142,24 +142,9 @@ absl::Status ReadSettings(const TopLevel& top, LoadContext& ctx) {
     output = *t;
   }
   ApplyOutputDir(output, ctx);
-  if (const MapEntry* e = Find(top, "formats")) {
-    if (!e->value.IsSequence() || e->value.size() == 0) {
-      return src.Error(*e, absl::StrCat("must be a non-empty list, got ",
-                                        Describe(e->value)));
-    }
-    for (const YAML::Node& f : e->value) {
-      absl::StatusOr<std::string> t = ReadText(f, "formats", src);
-      if (!t.ok()) return t.status();
-      if (!In(kFormats, *t)) {
-        return src.Error(
-            f, "formats",
-            absl::StrCat("unknown format '", *t, "'; supported: frames"));
-      }
-      spec->add_formats(*t);
-    }
-  } else {
-    spec->add_formats("frames");
-  }
+  st = ReadOutputSettings(Find(top, "formats"), Find(top, "video"),
+                          Find(top, "gallery"), ctx);
+  if (!st.ok()) return st;
   if (const MapEntry* e = Find(top, "max_attempts")) {
     absl::StatusOr<uint32_t> v = ReadPositiveUint32(e->value, e->key, src);
     if (!v.ok()) return v.status();
@@ -353,8 +338,8 @@ absl::Status Complete(const Placement& placed, const std::string& where,
 
 const std::vector<absl::string_view>& ReelfarmTopLevelKeys() {
   static const auto* keys = new std::vector<absl::string_view>{
-      "name",     "output", "renderer", "formats", "max_attempts",
-      "sharding", "model",  "defaults", "grid",    "zip"};
+      "name",         "output",   "renderer", "formats",  "video", "gallery",
+      "max_attempts", "sharding", "model",    "defaults", "grid",  "zip"};
   return *keys;
 }
 

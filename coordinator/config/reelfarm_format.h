@@ -10,7 +10,9 @@
 //   renderer: animatediff   # default; or test-pattern, or
 //                           #   {name: test-pattern, ms_per_job: 50};
 //                           #   --renderer overrides the name
-//   formats: [frames]       # default [frames]
+//   formats: [frames, gif, mp4]   # the default (mp4 when ffmpeg is found)
+//   video: {fps: 8, gif_dither: true, mp4_crf: 18}   # the defaults
+//   gallery: {rows: prompt, columns: seed}           # the defaults
 //   max_attempts: 3         # default: the coordinator's
 //   sharding: {jobs_per_shard: 1, group_by_models: true}   # the defaults
 //   model:                  # one value each; paths relative to this file
@@ -42,8 +44,8 @@
 //   * values are checked one by one, each with its own line:column.
 //
 // Detection (sweep_loader.cc): a top-level map holding any key of this form
-// (name, output, renderer, formats, max_attempts, sharding, model,
-// defaults, grid, zip) is this form.
+// (name, output, renderer, formats, video, gallery, max_attempts, sharding,
+// model, defaults, grid, zip) is this form.
 
 #include <vector>
 

@@ -28,6 +28,9 @@ struct LoadOptions {
   // For seed -1; default: a random uint64 from std::random_device.
   std::function<uint64_t()> draw_seed;
   bool check_model_paths = true;  // stat + DigestModelPath every model file
+  // Whether this machine has the ffmpeg program (FindFfmpeg): the default
+  // formats include mp4 only then, and an explicit mp4 without it warns.
+  bool mp4_available = false;
 };
 
 // Reads a sweep config in any of the three forms FORMAT.md describes

@@ -55,7 +55,7 @@ TEST(ReelfarmFormatTest, GridIsACartesianProduct) {
   EXPECT_FALSE(spec->sharding().group_by_models());
   EXPECT_EQ(
       std::vector<std::string>(spec->formats().begin(), spec->formats().end()),
-      std::vector<std::string>{"frames"});
+      (std::vector<std::string>{"frames", "gif"}));  // no mp4: no ffmpeg
   ASSERT_EQ(spec->blocks_size(), 1);
   const v1::SweepBlock& block = spec->blocks(0);
   ASSERT_EQ(block.groups_size(), 3);  // one group per grid key, in order

@@ -86,6 +86,7 @@ TEST_F(ClusterTest, SixtyJobsOnThreeNodesLandInTheManifestExactlyOnce) {
   EXPECT_EQ(manifest["sweep"]["id"], sweep_id);
   EXPECT_EQ(manifest["sweep"]["state"], "done");
   ASSERT_EQ(manifest["jobs"].size(), 60u);
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "gallery.html"));
 
   std::set<std::string> ids;
   std::set<std::pair<std::string, uint64_t>> params;
@@ -95,12 +96,23 @@ TEST_F(ClusterTest, SixtyJobsOnThreeNodesLandInTheManifestExactlyOnce) {
     int lane;
   };
   std::vector<Span> node0;
+  size_t files = 0;
   for (const auto& job : manifest["jobs"]) {
+    files += job["files"].size();
     EXPECT_EQ(job["status"], "done");
     EXPECT_TRUE(ids.insert(job["id"].get<std::string>()).second);
     params.insert({job["params"]["prompt"].get<std::string>(),
                    job["params"]["seed"].get<uint64_t>()});
-    ASSERT_EQ(job["files"].size(), 3u);
+    // 3 PNG frames and the clip (a GIF, and an MP4 where ffmpeg is).
+    int frames = 0, gifs = 0;
+    for (const auto& file : job["files"]) {
+      const std::string name =
+          fs::path(file["path"].get<std::string>()).filename().string();
+      frames += name.rfind("frame_", 0) == 0;
+      gifs += name == "clip.gif";
+    }
+    EXPECT_EQ(frames, 3);
+    EXPECT_EQ(gifs, 1);
     for (const auto& file : job["files"]) {
       const fs::path path = dir_ / "out" / file["path"].get<std::string>();
       auto sha = Sha256FileHex(path.string());
@@ -139,7 +151,7 @@ TEST_F(ClusterTest, SixtyJobsOnThreeNodesLandInTheManifestExactlyOnce) {
     EXPECT_TRUE(fs::exists(dir_ / "out" / j["file_name"].get<std::string>()));
     ++lines;
   }
-  EXPECT_EQ(lines, 180);
+  EXPECT_EQ(lines, files);
 }
 
 }  // namespace

@@ -109,11 +109,11 @@ TEST_F(OutputPathsTest, HostilePromptsLandInsideUnderSaneNames) {
     EXPECT_TRUE(IsSafePathComponent(name)) << name;
     EXPECT_LE(name.size(), 40u + 1 + 12);
 
-    absl::StatusOr<std::vector<v1::OutputFile>> files =
+    absl::StatusOr<PublishedOutputs> published =
         PublishJobOutputs(job, RenderOf(job));
-    ASSERT_TRUE(files.ok()) << files.status();
-    ASSERT_FALSE(files->empty());
-    for (const v1::OutputFile& f : *files) {
+    ASSERT_TRUE(published.ok()) << published.status();
+    ASSERT_FALSE(published->files.empty());
+    for (const v1::OutputFile& f : published->files) {
       const fs::path real = fs::canonical(out_ / f.path());
       EXPECT_EQ(real.parent_path(), out_ / name) << f.path();
     }
@@ -138,7 +138,7 @@ TEST_F(OutputPathsTest, PublisherRefusesNamesThatAreNotOnePlainName) {
     SCOPED_TRACE(absl::CHexEscape(name));
     v1::Job job = JobFor("a cat", out_.string());
     job.set_output_name(name);
-    absl::StatusOr<std::vector<v1::OutputFile>> files =
+    absl::StatusOr<PublishedOutputs> files =
         PublishJobOutputs(job, RenderOf(job));
     EXPECT_EQ(files.status().code(), absl::StatusCode::kInvalidArgument);
   }
@@ -148,7 +148,7 @@ TEST_F(OutputPathsTest, PublisherRefusesNamesThatAreNotOnePlainName) {
 
 TEST_F(OutputPathsTest, PublisherRefusesARelativeOutputFolder) {
   v1::Job job = JobFor("a cat", "relative/out");
-  absl::StatusOr<std::vector<v1::OutputFile>> files =
+  absl::StatusOr<PublishedOutputs> files =
       PublishJobOutputs(job, RenderOf(job));
   EXPECT_EQ(files.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(fs::exists("relative"));

@@ -78,15 +78,17 @@ class OutputPublisherTest : public ::testing::Test {
 
 TEST_F(OutputPublisherTest, PublishesFramesWithHashesAndParameters) {
   const v1::Job job = TestJob(out_, 7);
-  auto files = PublishJobOutputs(job, RenderOf(job));
-  ASSERT_TRUE(files.ok()) << files.status();
-  ASSERT_EQ(files->size(), 3u);
-  for (const v1::OutputFile& f : *files) {
+  auto published = PublishJobOutputs(job, RenderOf(job));
+  ASSERT_TRUE(published.ok()) << published.status();
+  const std::vector<v1::OutputFile>& files = published->files;
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_TRUE(published->warnings.empty());
+  for (const v1::OutputFile& f : files) {
     EXPECT_EQ(f.path().rfind("cat-0123456789ab/frame_", 0), 0u);
     EXPECT_EQ(*Sha256FileHex(out_ + "/" + f.path()), f.sha256());
   }
   uint32_t w = 0, h = 0;
-  auto text = ReadPngText(out_ + "/" + (*files)[0].path(), &w, &h);
+  auto text = ReadPngText(out_ + "/" + files[0].path(), &w, &h);
   EXPECT_EQ(w, 24u);
   EXPECT_EQ(h, 16u);
   EXPECT_EQ(text["parameters"].rfind("a cat\nSteps: 20, Sampler: DDIM", 0), 0u)
@@ -105,9 +107,9 @@ TEST_F(OutputPublisherTest, FirstPublicationWins) {
   // not replace the files the first one published.
   auto second = PublishJobOutputs(job, RenderOf(TestJob(out_, 8)));
   ASSERT_TRUE(second.ok());
-  ASSERT_EQ(first->size(), second->size());
-  for (size_t i = 0; i < first->size(); ++i) {
-    EXPECT_EQ((*first)[i].sha256(), (*second)[i].sha256());
+  ASSERT_EQ(first->files.size(), second->files.size());
+  for (size_t i = 0; i < first->files.size(); ++i) {
+    EXPECT_EQ(first->files[i].sha256(), second->files[i].sha256());
   }
 }
 
@@ -115,10 +117,10 @@ TEST_F(OutputPublisherTest, UnwritableOutputFolderIsAnError) {
   // A file where a folder should be fails for root too, unlike permissions.
   { std::ofstream(out_ + "/blocked") << "x"; }
   const v1::Job job = TestJob(out_ + "/blocked/sub", 7);
-  auto files = PublishJobOutputs(job, RenderOf(job));
-  ASSERT_FALSE(files.ok());
-  EXPECT_NE(files.status().message().find("blocked"), std::string::npos)
-      << files.status();
+  auto published = PublishJobOutputs(job, RenderOf(job));
+  ASSERT_FALSE(published.ok());
+  EXPECT_NE(published.status().message().find("blocked"), std::string::npos)
+      << published.status();
 }
 
 TEST(TestPatternRendererTest, SameJobSameFramesOtherSeedOtherFrames) {
