@@ -118,6 +118,7 @@ def write_sweep(path, jobs, ms_per_job):
     with open(path, "w") as f:
         f.write("name: fault-injection\n")
         f.write("output: out\n")
+        f.write("formats: [frames]\n")
         f.write("renderer: {name: test-pattern, ms_per_job: %d}\n" % ms_per_job)
         f.write("defaults: {W: 16, H: 16, L: 2, steps: 1, guidance_scale: 7.5}\n")
         f.write("grid:\n")
@@ -241,9 +242,9 @@ def main():
     p.add_argument("--nodes", type=int, default=3)
     p.add_argument("--kills", type=int, default=6,
                    help="kills per trial (coordinator or a node, at random)")
-    p.add_argument("--max-gap", type=float, default=1.0,
+    p.add_argument("--max-gap", type=float, default=0.6,
                    help="most seconds between kills")
-    p.add_argument("--ms-per-job", type=int, default=10)
+    p.add_argument("--ms-per-job", type=int, default=40)
     p.add_argument("--lease-ttl", type=float, default=2.0)
     p.add_argument("--trial-timeout", type=float, default=300)
     p.add_argument("--seed", type=int, default=None)

@@ -11,7 +11,7 @@ packages=(
   libabsl-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libpng-dev
   libtorch-dev libopenblas0-pthread libicu-dev
   libgtest-dev libgmock-dev zlib1g-dev libsqlite3-dev
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev python3
   ffmpeg chromium
 )
 missing=()
