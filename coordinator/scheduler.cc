@@ -16,11 +16,11 @@ namespace {
 constexpr size_t kMaxChangesPerBatch = 1000;
 // How many jobs that failed on a node one grant to it may pass over.
 constexpr size_t kMaxDeferredPerGrant = 64;
-constexpr char kLeasePrefix[] = "lease-";
 
 }  // namespace
 
 using scheduler_internal::AdjustCount;
+using scheduler_internal::kLeasePrefix;
 using scheduler_internal::IsFinal;
 using scheduler_internal::SetState;
 
@@ -111,6 +111,8 @@ absl::StatusOr<SubmitResult> Scheduler::Submit(const v1::SweepSpec& spec) {
   RefreshSweepStateLocked(added);
   work_cv_.notify_all();
   change_cv_.notify_all();
+  lock.unlock();
+  if (absl::Status st = store_->Sync(); !st.ok()) return st;
   return result;
 }
 
@@ -174,6 +176,14 @@ std::vector<v1::SweepStatus> Scheduler::ListSweeps() const {
 }
 
 absl::StatusOr<v1::SweepStatus> Scheduler::Cancel(const std::string& sweep_id) {
+  absl::StatusOr<v1::SweepStatus> cancelled = CancelUnsynced(sweep_id);
+  if (!cancelled.ok()) return cancelled;
+  if (absl::Status st = store_->Sync(); !st.ok()) return st;
+  return cancelled;
+}
+
+absl::StatusOr<v1::SweepStatus> Scheduler::CancelUnsynced(
+    const std::string& sweep_id) {
   std::lock_guard<std::mutex> lock(mu_);
   SweepEntry* sweep = FindSweep(sweep_id);
   if (sweep == nullptr) {
@@ -330,168 +340,6 @@ std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
     return out;
   }
   return std::nullopt;
-}
-
-Scheduler::LeaseEntry* Scheduler::FindLeaseLocked(const std::string& lease_id,
-                                                  uint64_t epoch) {
-  uint64_t parsed = 0;
-  if (lease_id.rfind(kLeasePrefix, 0) != 0 ||
-      !absl::SimpleAtoi(lease_id.substr(sizeof(kLeasePrefix) - 1), &parsed) ||
-      parsed != epoch) {
-    return nullptr;
-  }
-  auto it = leases_.find(epoch);
-  return it == leases_.end() ? nullptr : &it->second;
-}
-
-void Scheduler::DropLeaseLocked(uint64_t epoch) {
-  leases_.erase(epoch);
-  store_->DeleteLease(epoch).IgnoreError();  // an orphan expires on recovery
-}
-
-std::vector<std::string> Scheduler::Heartbeat(
-    const std::string& node_id, const std::vector<std::string>& lease_ids) {
-  std::lock_guard<std::mutex> lock(mu_);
-  const absl::Time now = clock_->Now();
-  TouchNodeLocked(node_id);
-  std::vector<std::string> lost;
-  for (const std::string& id : lease_ids) {
-    uint64_t epoch = 0;
-    absl::SimpleAtoi(id.substr(std::min(id.size(), sizeof(kLeasePrefix) - 1)),
-                     &epoch);
-    LeaseEntry* lease = FindLeaseLocked(id, epoch);
-    bool live = lease != nullptr && lease->node_id == node_id;
-    if (live) {
-      live = std::any_of(lease->slots.begin(), lease->slots.end(),
-                         [&](uint64_t s) {
-                           return lease->sweep->jobs[s].lease_epoch == epoch;
-                         });
-      if (!live) DropLeaseLocked(epoch);  // every job of it was cancelled
-    }
-    if (!live) {
-      lost.push_back(id);
-      continue;
-    }
-    lease->expire = now + options_.lease_ttl;
-    store_->PutLease(lease->Record()).IgnoreError();
-  }
-  return lost;
-}
-
-namespace {
-// The slot of `job_id` among a lease's slots, or -1.
-template <typename Sweep>
-int64_t SlotOf(const Sweep& sweep, const std::vector<uint64_t>& slots,
-               const std::string& job_id) {
-  for (uint64_t s : slots) {
-    if (sweep.jobs[s].id == job_id) return static_cast<int64_t>(s);
-  }
-  return -1;
-}
-}  // namespace
-
-absl::StatusOr<bool> Scheduler::Complete(const std::string& lease_id,
-                                         uint64_t epoch,
-                                         const v1::JobResult& result) {
-  std::lock_guard<std::mutex> lock(mu_);
-  LeaseEntry* lease = FindLeaseLocked(lease_id, epoch);
-  if (lease == nullptr) return false;
-  SweepEntry& sweep = *lease->sweep;
-  const int64_t slot = SlotOf(sweep, lease->slots, result.job_id());
-  if (slot < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("job ", result.job_id(), " is not in ", lease_id));
-  }
-  JobSlot& j = sweep.jobs[slot];
-  if (j.lease_epoch != epoch || j.state != v1::JOB_STATE_LEASED) return false;
-  j.lease_epoch = 0;
-  j.last_error.clear();
-  j.result = std::make_unique<v1::JobResult>(result);
-  j.result->set_attempt(j.attempts);
-  SetState(sweep.status.mutable_counts(), &j.state, v1::JOB_STATE_DONE);
-  if (absl::Status st = store_->PutJobs({sweep.Record(slot)}); !st.ok()) {
-    // Not acknowledged, so not done: the node retries or the lease expires.
-    j.result.reset();
-    j.lease_epoch = epoch;
-    SetState(sweep.status.mutable_counts(), &j.state, v1::JOB_STATE_LEASED);
-    return st;
-  }
-  FinishJobLocked(sweep, slot);
-  IndexDoneLocked(sweep, slot);
-  TouchNodeLocked(lease->node_id).failures_in_a_row = 0;
-  const bool lease_done = std::none_of(
-      lease->slots.begin(), lease->slots.end(),
-      [&](uint64_t s) { return sweep.jobs[s].lease_epoch == epoch; });
-  if (lease_done) DropLeaseLocked(epoch);
-  return true;
-}
-
-absl::StatusOr<FailOutcome> Scheduler::Fail(const std::string& lease_id,
-                                            uint64_t epoch,
-                                            const v1::JobResult& result,
-                                            bool retryable) {
-  std::lock_guard<std::mutex> lock(mu_);
-  FailOutcome outcome;
-  LeaseEntry* lease = FindLeaseLocked(lease_id, epoch);
-  if (lease == nullptr) return outcome;
-  SweepEntry& sweep = *lease->sweep;
-  const int64_t slot = SlotOf(sweep, lease->slots, result.job_id());
-  if (slot < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("job ", result.job_id(), " is not in ", lease_id));
-  }
-  if (sweep.jobs[slot].lease_epoch != epoch) return outcome;
-  outcome.accepted = true;
-  std::vector<JobRecord> dirty;
-  sweep.jobs[slot].failed_on = lease->node_id;
-  if (retryable) NoteFailureLocked(lease->node_id);
-  RequeueLocked(sweep, slot, result.error(), /*give_up=*/!retryable, &dirty);
-  outcome.will_retry = sweep.jobs[slot].state == v1::JOB_STATE_PENDING;
-  store_->PutJobs(dirty).IgnoreError();  // a lost failure is retried anyway
-  const bool lease_done = std::none_of(
-      lease->slots.begin(), lease->slots.end(),
-      [&](uint64_t s) { return sweep.jobs[s].lease_epoch == epoch; });
-  if (lease_done) DropLeaseLocked(epoch);
-  return outcome;
-}
-
-absl::Status Scheduler::Release(const std::string& lease_id, uint64_t epoch) {
-  std::lock_guard<std::mutex> lock(mu_);
-  LeaseEntry* lease = FindLeaseLocked(lease_id, epoch);
-  if (lease == nullptr) return absl::OkStatus();
-  SweepEntry& sweep = *lease->sweep;
-  std::vector<JobRecord> dirty;
-  for (uint64_t s : lease->slots) {
-    JobSlot& j = sweep.jobs[s];
-    if (j.lease_epoch != epoch) continue;
-    --j.attempts;  // handed back, not tried
-    RequeueLocked(sweep, s, j.last_error, /*give_up=*/false, &dirty);
-  }
-  DropLeaseLocked(epoch);
-  return store_->PutJobs(dirty);
-}
-
-int Scheduler::ExpireLeases() {
-  std::lock_guard<std::mutex> lock(mu_);
-  const absl::Time now = clock_->Now();
-  std::vector<uint64_t> expired;
-  for (const auto& [epoch, lease] : leases_) {
-    if (lease.expire <= now) expired.push_back(epoch);
-  }
-  std::vector<JobRecord> dirty;
-  for (uint64_t epoch : expired) {
-    LeaseEntry& lease = leases_.at(epoch);
-    for (uint64_t s : lease.slots) {
-      if (lease.sweep->jobs[s].lease_epoch != epoch) continue;
-      lease.sweep->jobs[s].failed_on = lease.node_id;
-      RequeueLocked(*lease.sweep, s,
-                    absl::StrCat("lease expired on node ", lease.node_id),
-                    /*give_up=*/false, &dirty);
-    }
-    DropLeaseLocked(epoch);
-  }
-  store_->PutJobs(dirty).IgnoreError();
-  return static_cast<int>(expired.size());
 }
 
 void Scheduler::RequeueLocked(SweepEntry& sweep, uint64_t slot,

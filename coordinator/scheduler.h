@@ -147,6 +147,18 @@ class Scheduler {
   struct NodeEntry;
   struct DoneRef;
 
+  // The calls that change state, before the store's Sync: their public
+  // versions sync after releasing the lock, so concurrent callers share a
+  // flush.
+  absl::StatusOr<v1::SweepStatus> CancelUnsynced(const std::string& sweep_id);
+  absl::StatusOr<bool> CompleteUnsynced(const std::string& lease_id,
+                                        uint64_t epoch,
+                                        const v1::JobResult& result);
+  absl::StatusOr<FailOutcome> FailUnsynced(const std::string& lease_id,
+                                           uint64_t epoch,
+                                           const v1::JobResult& result,
+                                           bool retryable);
+
   SweepEntry* FindSweep(const std::string& id);
   const SweepEntry* FindSweep(const std::string& id) const;
   std::optional<v1::Lease> GrantLocked(const std::string& node_id,

@@ -82,6 +82,8 @@ struct Scheduler::DoneRef {
 
 namespace scheduler_internal {
 
+constexpr char kLeasePrefix[] = "lease-";
+
 inline void AdjustCount(v1::SweepCounts* c, v1::JobState state, int delta) {
   switch (state) {
     case v1::JOB_STATE_PENDING:

@@ -118,7 +118,7 @@ absl::StatusOr<SubmitResult> Scheduler::Resume(const std::string& sweep_id) {
     attempt[c.slot] = c.attempt;
   }
 
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   SweepEntry* sweep = FindSweep(sweep_id);
   std::vector<std::pair<uint64_t, std::string>> requeue;
   for (const auto& [slot, why] : broken) {
@@ -144,6 +144,8 @@ absl::StatusOr<SubmitResult> Scheduler::Resume(const std::string& sweep_id) {
     LogWarning("sweep ", sweep_id, ": ", broken_count,
                " finished job(s) lost their files and render again");
   }
+  lock.unlock();
+  if (absl::Status st = store_->Sync(); !st.ok()) return st;
   return result;
 }
 

@@ -86,6 +86,7 @@ SqliteStateStore::SqliteStateStore(std::unique_ptr<SqliteDb> db, int lock_fd)
 SqliteStateStore::~SqliteStateStore() {
   stmts_.reset();
   db_.reset();
+  if (wal_fd_ >= 0) ::close(wal_fd_);
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
@@ -113,6 +114,7 @@ absl::StatusOr<std::unique_ptr<SqliteStateStore>> SqliteStateStore::Open(
   }
   std::unique_ptr<SqliteStateStore> store(
       new SqliteStateStore(*std::move(db), fd));
+  store->state_dir_ = state_dir;
   SqliteDb& d = *store->db_;
   if (absl::Status st = d.Exec("PRAGMA journal_mode=WAL"); !st.ok()) return st;
   if (absl::Status st = d.Exec("PRAGMA synchronous=FULL"); !st.ok()) return st;
@@ -183,15 +185,54 @@ absl::Status SqliteStateStore::Begin(bool durable) {
 
 absl::Status SqliteStateStore::Commit() {
   absl::Status st = stmts_->commit->Run();
-  if (!st.ok()) Rollback();
-  return st;
+  if (!st.ok()) {
+    Rollback();
+    return st;
+  }
+  ++commits_;
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStateStore::Sync() {
+  uint64_t target;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    target = commits_;
+  }
+  std::lock_guard<std::mutex> sync_lock(sync_mu_);
+  if (synced_ >= target) return absl::OkStatus();  // flushed by another call
+  uint64_t upto;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    upto = commits_;
+  }
+  if (wal_fd_ < 0) {
+    // SQLite keeps the log file for as long as it has the database open; a
+    // descriptor of our own reaches the same file. SQLite locks the database
+    // and -shm files, never the log, so closing ours releases none of its
+    // locks.
+    const std::string wal = db_->path() + "-wal";
+    wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal_fd_ < 0) return ErrnoError("open", wal);
+    // The log's name must be durable too, the first time.
+    const int dir = ::open(state_dir_.c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+  }
+  if (::fdatasync(wal_fd_) != 0) {
+    return ErrnoError("fdatasync", db_->path() + "-wal");
+  }
+  synced_ = upto;
+  return absl::OkStatus();
 }
 
 void SqliteStateStore::Rollback() { stmts_->rollback->Run().IgnoreError(); }
 
 absl::Status SqliteStateStore::PutSweep(const v1::SweepStatus& sweep) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status st = Begin(/*durable=*/true); !st.ok()) return st;
+  if (absl::Status st = Begin(/*durable=*/false); !st.ok()) return st;
   SqliteStatement& put = *stmts_->put_sweep;
   put.BindText(1, sweep.id());
   put.BindBlob(2, sweep.SerializeAsString());
@@ -204,14 +245,8 @@ absl::Status SqliteStateStore::PutSweep(const v1::SweepStatus& sweep) {
 
 absl::Status SqliteStateStore::PutJobs(const std::vector<JobRecord>& jobs) {
   if (jobs.empty()) return absl::OkStatus();
-  // A batch that only leases jobs is a grant; anything else is a change a
-  // client has been or will be told about.
-  bool durable = false;
-  for (const JobRecord& job : jobs) {
-    if (job.state != v1::JOB_STATE_LEASED) durable = true;
-  }
   std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status st = Begin(durable); !st.ok()) return st;
+  if (absl::Status st = Begin(/*durable=*/false); !st.ok()) return st;
   SqliteStatement& put = *stmts_->put_job;
   for (const JobRecord& job : jobs) {
     put.BindText(1, job.sweep_id);

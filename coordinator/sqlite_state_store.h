@@ -17,15 +17,16 @@ namespace reelfarm {
 //
 // Durability. In WAL mode a transaction is in the log file once COMMIT
 // returns, so a process crash loses nothing at any synchronous level; the
-// level decides what survives the machine losing power. Changes a client is
-// told about and will not repeat (submits, results, failures, cancels,
-// re-queues) commit with synchronous=FULL: the log is fsynced before the
-// call returns, so an acknowledged result cannot be lost. Lease grants and
-// renewals commit with synchronous=NORMAL (no fsync, about 15x faster): after
-// a power loss a lost grant leaves its job pending, and the holder's result
-// is refused because lease epochs are reserved durably in blocks and never
-// handed out twice, so the worst case is a repeated render, never a wrong
-// manifest.
+// level decides what survives the machine losing power. Transactions commit
+// with synchronous=NORMAL (no fsync), and Sync() fdatasyncs the log: the
+// scheduler calls it before it acknowledges a submit, result, failure,
+// cancel or resume, so an acknowledged change is on disk, and the calls that
+// arrive together share one flush (group commit). This is what FULL would
+// give, with one fsync per batch instead of one per transaction. Lease
+// grants and renewals are not synced: after a power loss a lost grant leaves
+// its job pending, and the holder's result is refused because lease epochs
+// are reserved durably (FULL) in blocks and never handed out twice, so the
+// worst case is a repeated render, never a wrong manifest.
 class SqliteStateStore : public StateStore {
  public:
   // Creates `state_dir` if needed and opens (or creates) the database. Fails
@@ -39,6 +40,7 @@ class SqliteStateStore : public StateStore {
   absl::Status PutLease(const LeaseRecord& lease) override;
   absl::Status DeleteLease(uint64_t epoch) override;
   absl::Status Load(RecoveredState* state) override;
+  absl::Status Sync() override;
 
   const std::string& path() const { return db_->path(); }
 
@@ -58,6 +60,13 @@ class SqliteStateStore : public StateStore {
   int lock_fd_ = -1;
   bool durable_ = true;         // current synchronous level is FULL
   uint64_t epoch_ceiling_ = 0;  // epochs up to this are reserved
+  uint64_t commits_ = 0;        // transactions committed, guarded by mu_
+
+  // Group commit: the first caller flushes for everyone waiting behind it.
+  std::mutex sync_mu_;
+  uint64_t synced_ = 0;  // commits known durable, guarded by sync_mu_
+  int wal_fd_ = -1;      // the log file, opened at the first Sync
+  std::string state_dir_;
 };
 
 }  // namespace reelfarm

@@ -56,6 +56,12 @@ class StateStore {
   virtual absl::Status PutLease(const LeaseRecord& lease) = 0;
   virtual absl::Status DeleteLease(uint64_t epoch) = 0;
   virtual absl::Status Load(RecoveredState* state) = 0;
+
+  // Makes every change written so far durable. The scheduler calls it
+  // outside its lock before it acknowledges a change that a client will not
+  // repeat, so acknowledgements that arrive together share one flush (group
+  // commit).
+  virtual absl::Status Sync() { return absl::OkStatus(); }
 };
 
 // Keeps nothing: the scheduler's own tables are the only state. For a

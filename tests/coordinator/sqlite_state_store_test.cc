@@ -129,8 +129,8 @@ TEST_F(SqliteStateStoreTest, NewerSchemaIsRefused) {
   EXPECT_NE(store.status().message().find("newer"), std::string::npos);
 }
 
-// A result is acknowledged when PutJobs returns. A process killed with
-// SIGKILL at any moment after that must not lose it.
+// A result is acknowledged once PutJobs and Sync return. A process killed
+// with SIGKILL at any moment after that must not lose it.
 TEST_F(SqliteStateStoreTest, AcknowledgedResultsSurviveSigkill) {
   int acks[2];
   ASSERT_EQ(::pipe(acks), 0);
@@ -146,7 +146,8 @@ TEST_F(SqliteStateStoreTest, AcknowledgedResultsSurviveSigkill) {
       lease.sweep_id = "sw";
       lease.slots = {slot};
       (*store)->PutLease(lease).IgnoreError();
-      if (!(*store)->PutJobs({Job("sw", slot, v1::JOB_STATE_DONE)}).ok()) {
+      if (!(*store)->PutJobs({Job("sw", slot, v1::JOB_STATE_DONE)}).ok() ||
+          !(*store)->Sync().ok()) {
         ::_exit(4);
       }
       const char ack = 1;
