@@ -3,11 +3,14 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/atomic_file.h"
 #include "common/sha256.h"
 
@@ -121,6 +124,25 @@ absl::Status FileOutputVerifier::Adopt(const std::string& from_dir,
   if (st.ok()) st = SyncDirectory(to_dir);
   fs::remove_all(staging, ec);
   return st;
+}
+
+absl::Status FileOutputVerifier::Discard(const std::string& output_dir,
+                                         const v1::JobResult& result) {
+  absl::StatusOr<std::string> folder = JobFolder(result);
+  if (!folder.ok()) return folder.status();
+  const fs::path from = fs::path(output_dir) / *folder;
+  std::error_code ec;
+  if (!fs::exists(from, ec)) return absl::OkStatus();
+  const fs::path aside = fs::path(output_dir) / ".discarded";
+  if (absl::Status st = MakeDirectories(aside.string()); !st.ok()) return st;
+  const fs::path to =
+      aside / absl::StrCat(*folder, ".", absl::ToUnixMillis(absl::Now()));
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("move ", from.string(), " to ",
+                                            to.string(), ": ",
+                                            std::strerror(errno)));
+  }
+  return SyncDirectory(output_dir);
 }
 
 }  // namespace reelfarm

@@ -26,6 +26,12 @@ class OutputVerifier {
   virtual absl::Status Adopt(const std::string& from_dir,
                              const std::string& to_dir,
                              const v1::JobResult& result) = 0;
+
+  // Moves the job's folder under `output_dir` aside (into .discarded/), so
+  // that the job can be published again: publication never replaces a
+  // folder that is there. Nothing is deleted. OK when there is none.
+  virtual absl::Status Discard(const std::string& output_dir,
+                               const v1::JobResult& result) = 0;
 };
 
 // Reads the files on the coordinator's filesystem (the nodes' output folder,
@@ -36,6 +42,8 @@ class FileOutputVerifier : public OutputVerifier {
                       const v1::JobResult& result) override;
   absl::Status Adopt(const std::string& from_dir, const std::string& to_dir,
                      const v1::JobResult& result) override;
+  absl::Status Discard(const std::string& output_dir,
+                       const v1::JobResult& result) override;
 };
 
 }  // namespace reelfarm

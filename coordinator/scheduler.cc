@@ -20,8 +20,8 @@ constexpr size_t kMaxDeferredPerGrant = 64;
 }  // namespace
 
 using scheduler_internal::AdjustCount;
-using scheduler_internal::kLeasePrefix;
 using scheduler_internal::IsFinal;
+using scheduler_internal::kLeasePrefix;
 using scheduler_internal::SetState;
 
 Scheduler::Scheduler(StateStore* store, Clock* clock, SchedulerOptions options)
@@ -269,8 +269,6 @@ std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
   if (shutdown_) return std::nullopt;
   const NodeEntry& node = TouchNodeLocked(node_id);
   if (node.quarantined_until > clock_->Now()) return std::nullopt;
-  // Computed when first needed: most grants meet no job that failed here.
-  std::optional<bool> others_can_take;
   for (auto& entry : sweeps_) {
     SweepEntry& sweep = *entry;
     if (sweep.pending.empty() ||
@@ -292,12 +290,11 @@ std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
       sweep.pending.pop_front();
       JobSlot& j = sweep.jobs[s];
       if (j.state != v1::JOB_STATE_PENDING) continue;  // cancelled meanwhile
-      if (j.failed_on == node_id && deferred.size() < kMaxDeferredPerGrant) {
-        if (!others_can_take) others_can_take = OtherNodeCanTakeLocked(node_id);
-        if (*others_can_take) {
-          deferred.push_back(s);
-          continue;
-        }
+      if (!j.failed_on.empty() && deferred.size() < kMaxDeferredPerGrant &&
+          std::count(j.failed_on.begin(), j.failed_on.end(), node_id) > 0 &&
+          OtherNodeCanTakeLocked(j)) {
+        deferred.push_back(s);
+        continue;
       }
       ++j.attempts;
       j.lease_epoch = lease.epoch;

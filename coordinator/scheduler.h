@@ -173,8 +173,10 @@ class Scheduler {
   v1::JobStatus JobStatusLocked(const SweepEntry& sweep, uint64_t slot) const;
   void DropLeaseLocked(uint64_t epoch);
   NodeEntry& TouchNodeLocked(const std::string& node_id);
-  // Whether a live node other than `node_id` could take a job.
-  bool OtherNodeCanTakeLocked(const std::string& node_id) const;
+  // Whether a live, unquarantined node the job has not failed on could
+  // take it.
+  bool OtherNodeCanTakeLocked(const JobSlot& job) const;
+  void NoteFailedOnLocked(JobSlot& job, const std::string& node_id);
   void NoteFailureLocked(const std::string& node_id);
   // Re-queues the listed slots of `sweep` (finished or failed) with fresh
   // attempts; returns how many moved.

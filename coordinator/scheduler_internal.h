@@ -20,7 +20,9 @@ struct Scheduler::JobSlot {
   uint64_t lease_epoch = 0;
   std::string last_error;
   std::unique_ptr<v1::JobResult> result;
-  std::string failed_on;  // the node of the last failure: retry elsewhere
+  // Nodes this job failed on (lease expiry included): retried elsewhere
+  // while another node can take it.
+  std::vector<std::string> failed_on;
 };
 
 struct Scheduler::SweepEntry {

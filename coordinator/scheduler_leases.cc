@@ -148,7 +148,7 @@ absl::StatusOr<FailOutcome> Scheduler::FailUnsynced(const std::string& lease_id,
   if (sweep.jobs[slot].lease_epoch != epoch) return outcome;
   outcome.accepted = true;
   std::vector<JobRecord> dirty;
-  sweep.jobs[slot].failed_on = lease->node_id;
+  NoteFailedOnLocked(sweep.jobs[slot], lease->node_id);
   if (retryable) NoteFailureLocked(lease->node_id);
   RequeueLocked(sweep, slot, result.error(), /*give_up=*/!retryable, &dirty);
   outcome.will_retry = sweep.jobs[slot].state == v1::JOB_STATE_PENDING;
@@ -188,7 +188,7 @@ int Scheduler::ExpireLeases() {
     LeaseEntry& lease = leases_.at(epoch);
     for (uint64_t s : lease.slots) {
       if (lease.sweep->jobs[s].lease_epoch != epoch) continue;
-      lease.sweep->jobs[s].failed_on = lease.node_id;
+      NoteFailedOnLocked(lease.sweep->jobs[s], lease.node_id);
       RequeueLocked(*lease.sweep, s,
                     absl::StrCat("lease expired on node ", lease.node_id),
                     /*give_up=*/false, &dirty);

@@ -1,6 +1,8 @@
 // What the scheduler knows of nodes: when each was last heard from, and
 // which are quarantined for failing too often.
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/proto_time.h"
@@ -18,14 +20,27 @@ Scheduler::NodeEntry& Scheduler::TouchNodeLocked(const std::string& node_id) {
   return entry;
 }
 
-bool Scheduler::OtherNodeCanTakeLocked(const std::string& node_id) const {
+bool Scheduler::OtherNodeCanTakeLocked(const JobSlot& job) const {
   const absl::Time now = clock_->Now();
   for (const auto& [id, entry] : nodes_) {
-    if (id == node_id) continue;
+    if (std::count(job.failed_on.begin(), job.failed_on.end(), id) > 0) {
+      continue;
+    }
     if (entry.quarantined_until > now) continue;
     if (now - entry.last_seen < options_.lease_ttl) return true;
   }
   return false;
+}
+
+void Scheduler::NoteFailedOnLocked(JobSlot& job, const std::string& node_id) {
+  // A few names are enough to steer retries; a job that failed on many
+  // nodes is failing for its own reasons.
+  constexpr size_t kMaxRemembered = 8;
+  if (std::count(job.failed_on.begin(), job.failed_on.end(), node_id) > 0 ||
+      job.failed_on.size() >= kMaxRemembered) {
+    return;
+  }
+  job.failed_on.push_back(node_id);
 }
 
 void Scheduler::NoteFailureLocked(const std::string& node_id) {

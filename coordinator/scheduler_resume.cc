@@ -114,6 +114,13 @@ absl::StatusOr<SubmitResult> Scheduler::Resume(const std::string& sweep_id) {
   for (const Check& c : checks) {
     absl::Status st = options_.verifier->Verify(output_dir, c.result);
     if (st.ok()) continue;
+    // Set aside so the job can be published afresh; a job that changed
+    // meanwhile is not re-queued below, and finds its files under
+    // .discarded/ if anyone needs them.
+    if (absl::Status moved = options_.verifier->Discard(output_dir, c.result);
+        !moved.ok()) {
+      LogWarning("sweep ", sweep_id, ": ", moved.ToString());
+    }
     broken.emplace_back(c.slot, std::string(st.message()));
     attempt[c.slot] = c.attempt;
   }

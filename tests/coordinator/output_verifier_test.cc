@@ -105,5 +105,18 @@ TEST_F(OutputVerifierTest, AdoptOfBrokenFilesPublishesNothing) {
   EXPECT_FALSE(fs::exists(root_ / "b" / "job-1"));
 }
 
+TEST_F(OutputVerifierTest, DiscardMovesTheFolderAsideAndKeepsIt) {
+  ASSERT_TRUE(verifier_.Discard((root_ / "a").string(), result_).ok());
+  EXPECT_FALSE(fs::exists(root_ / "a" / "job-1"));
+  int kept = 0;
+  for (const auto& e : fs::directory_iterator(root_ / "a" / ".discarded")) {
+    EXPECT_TRUE(fs::exists(e.path() / "0000.png"));
+    ++kept;
+  }
+  EXPECT_EQ(kept, 1);
+  // Nothing there: nothing to do.
+  EXPECT_TRUE(verifier_.Discard((root_ / "a").string(), result_).ok());
+}
+
 }  // namespace
 }  // namespace reelfarm

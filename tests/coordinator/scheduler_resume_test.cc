@@ -30,6 +30,12 @@ class ListedVerifier : public OutputVerifier {
     adopted.emplace_back(from, to);
     return Verify(from, result);
   }
+  absl::Status Discard(const std::string&,
+                       const v1::JobResult& result) override {
+    discarded.insert(result.job_id());
+    return absl::OkStatus();
+  }
+  std::set<std::string> discarded;
   std::set<std::string> broken;
   std::vector<std::pair<std::string, std::string>> adopted;
   int verified = 0;
@@ -149,6 +155,7 @@ TEST_F(SchedulerResumeTest, ResumeRequeuesFailedAndBrokenJobs) {
   auto resumed = scheduler_->Resume(sub->sweep_id);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->requeued, 2u);
+  EXPECT_EQ(verifier_.discarded, std::set<std::string>{done[1]});
   EXPECT_EQ(resumed->already_done, 2u);
   auto sweep = scheduler_->GetSweep(sub->sweep_id);
   EXPECT_EQ(sweep->state(), v1::SWEEP_STATE_RUNNING);
@@ -206,6 +213,18 @@ TEST_F(SchedulerResumeTest, FailedJobReturnsWhenTheOtherNodeGoesQuiet) {
   EXPECT_FALSE(Acquire("n1").has_value());
   clock_.Advance(options_.lease_ttl + absl::Seconds(1));  // n2 is gone
   EXPECT_TRUE(Acquire("n1").has_value());
+}
+
+TEST_F(SchedulerResumeTest, FailedJobAvoidsEveryNodeItFailedOn) {
+  options_.default_max_attempts = 5;
+  scheduler_ = std::make_unique<Scheduler>(&store_, &clock_, options_);
+  ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 1, "/out")).ok());
+  for (const char* n : {"n1", "n2", "n3"}) scheduler_->Heartbeat(n, {});
+  FailOnce("n1", *Acquire("n1"));
+  FailOnce("n2", *Acquire("n2"));
+  EXPECT_FALSE(Acquire("n1").has_value());
+  EXPECT_FALSE(Acquire("n2").has_value());
+  EXPECT_TRUE(Acquire("n3").has_value());
 }
 
 TEST_F(SchedulerResumeTest, FailedJobGoesBackToTheOnlyNodeThereIs) {
