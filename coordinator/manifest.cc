@@ -75,6 +75,9 @@ json JobJson(const v1::JobStatus& status) {
     if (r.warnings_size() > 0) j["warnings"] = r.warnings();
     j["node"] = r.node_id();
     j["lane"] = r.lane();
+    // Rendered for an earlier sweep and reused: the files are the same.
+    if (!r.reused_from_sweep().empty())
+      j["reused_from"] = r.reused_from_sweep();
     j["timings"] = {{"started", Rfc3339(r.timings().started())},
                     {"finished", Rfc3339(r.timings().finished())},
                     {"render_seconds", r.timings().render_seconds()},

@@ -8,8 +8,23 @@ namespace reelfarm {
 namespace {
 
 std::pair<uint64_t, int> VersionOf(const v1::SweepStatus& s) {
-  const v1::SweepCounts& c = s.counts();
-  return {c.done() + c.failed() + c.cancelled(), static_cast<int>(s.state())};
+  return {s.changes(), static_cast<int>(s.state())};
+}
+
+// Sweeps can share an output folder (a sweep extended with more seeds, say);
+// its manifest and gallery are the newest sweep's, which lists the jobs it
+// reused from the older ones.
+bool OwnsFolder(const v1::SweepStatus& sweep,
+                const std::vector<v1::SweepStatus>& in_submission_order) {
+  bool seen = false;
+  for (const v1::SweepStatus& other : in_submission_order) {
+    if (other.id() == sweep.id()) {
+      seen = true;
+    } else if (seen && other.spec().output_dir() == sweep.spec().output_dir()) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -47,7 +62,9 @@ void ManifestPublisher::Loop() {
 }
 
 void ManifestPublisher::PublishChanged() {
-  for (const v1::SweepStatus& sweep : scheduler_->ListSweeps()) {
+  const std::vector<v1::SweepStatus> sweeps = scheduler_->ListSweeps();
+  for (const v1::SweepStatus& sweep : sweeps) {
+    if (!OwnsFolder(sweep, sweeps)) continue;
     std::lock_guard<std::mutex> lock(write_mu_);
     absl::Status st = PublishLocked(sweep);
     if (!st.ok()) {
@@ -59,6 +76,7 @@ void ManifestPublisher::PublishChanged() {
 absl::Status ManifestPublisher::Flush(const std::string& sweep_id) {
   absl::StatusOr<v1::SweepStatus> sweep = scheduler_->GetSweep(sweep_id);
   if (!sweep.ok()) return sweep.status();
+  if (!OwnsFolder(*sweep, scheduler_->ListSweeps())) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(write_mu_);
   return PublishLocked(*sweep);
 }

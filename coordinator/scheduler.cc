@@ -198,6 +198,7 @@ absl::StatusOr<v1::SweepStatus> Scheduler::CancelUnsynced(
     j.lease_epoch = 0;
     SetState(sweep->status.mutable_counts(), &j.state, v1::JOB_STATE_CANCELLED);
     sweep->finished_order.push_back(s);
+    sweep->status.set_changes(sweep->status.changes() + 1);
     dirty.push_back(sweep->Record(s));
   }
   sweep->pending.clear();
@@ -358,6 +359,7 @@ void Scheduler::RequeueLocked(SweepEntry& sweep, uint64_t slot,
 
 void Scheduler::FinishJobLocked(SweepEntry& sweep, uint64_t slot) {
   sweep.finished_order.push_back(slot);
+  sweep.status.set_changes(sweep.status.changes() + 1);
   RefreshSweepStateLocked(sweep);
   change_cv_.notify_all();
 }

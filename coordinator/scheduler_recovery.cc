@@ -16,6 +16,14 @@ absl::Status Scheduler::Recover() {
   std::lock_guard<std::mutex> lock(mu_);
   sweeps_.clear();
   leases_.clear();
+  // In submission order: the newest sweep writing into a folder owns its
+  // manifest.
+  std::stable_sort(
+      state.sweeps.begin(), state.sweeps.end(),
+      [](const v1::SweepStatus& a, const v1::SweepStatus& b) {
+        return std::make_pair(a.submitted().seconds(), a.submitted().nanos()) <
+               std::make_pair(b.submitted().seconds(), b.submitted().nanos());
+      });
   for (const v1::SweepStatus& status : state.sweeps) {
     absl::StatusOr<SweepExpander> ex = SweepExpander::Create(status.spec());
     if (!ex.ok()) return ex.status();

@@ -175,6 +175,7 @@ uint64_t Scheduler::RequeueFinishedLocked(
   }
   sweep.status.set_state(v1::SWEEP_STATE_RUNNING);
   sweep.status.clear_finished();
+  sweep.status.set_changes(sweep.status.changes() + dirty.size());
   // Logged before the sweep's state: a crash in between leaves pending jobs
   // in a finished sweep, which recovery turns back into a running one.
   absl::Status st = store_->PutJobs(dirty);
