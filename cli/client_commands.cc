@@ -2,11 +2,12 @@
 
 #include <cstdio>
 
-#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/follow.h"
 #include "cli/security_flags.h"
+#include "cli/status_tables.h"
 #include "cli/sweep_flags.h"
 #include "common/errors.h"
 #include "common/grpc_status.h"
@@ -38,14 +39,7 @@ int ParseClientFlags(const char* name, FlagSet& flags,
 }
 
 void PrintSweepLine(const v1::SweepStatus& s) {
-  const v1::SweepCounts& c = s.counts();
-  std::printf("%-20s %-10s %8llu %8llu %8llu %8llu  %s\n", s.id().c_str(),
-              SweepStateName(s.state()).c_str(),
-              static_cast<unsigned long long>(c.total()),
-              static_cast<unsigned long long>(c.done()),
-              static_cast<unsigned long long>(c.failed()),
-              static_cast<unsigned long long>(c.leased()),
-              s.spec().name().c_str());
+  std::fputs(SweepTable({s}, absl::Now()).c_str(), stdout);
 }
 
 }  // namespace
@@ -95,9 +89,14 @@ int SubmitCommand(const std::vector<std::string>& args) {
 
 int StatusCommand(const std::vector<std::string>& args) {
   FlagSet flags("reelfarm status [SWEEP_ID] [flags]",
-                "Lists sweeps, or shows one sweep's jobs.");
+                "Lists sweeps, or shows one sweep's jobs, or (--nodes) the "
+                "nodes.");
   std::string coordinator = kDefaultCoordinator;
+  bool nodes = false;
   flags.String("coordinator", &coordinator, "the coordinator's host:port");
+  flags.Bool("nodes", &nodes,
+             "list the nodes: lanes, devices, when last heard from, "
+             "quarantine");
   ClientSecurityFlags security_flags;
   security_flags.Register(flags);
   std::vector<std::string> positional;
@@ -105,13 +104,28 @@ int StatusCommand(const std::vector<std::string>& args) {
       rc >= 0) {
     return rc;
   }
+  if (nodes && !positional.empty()) {
+    return Fail("status", absl::InvalidArgumentError(
+                              "--nodes takes no sweep id (see --help)"));
+  }
   absl::StatusOr<ClientSecurity> security = security_flags.Load();
   if (!security.ok()) return Fail("status", security.status());
   auto stub = Connect(coordinator, *security);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  std::printf("%-20s %-10s %8s %8s %8s %8s  %s\n", "SWEEP", "STATE", "TOTAL",
-              "DONE", "FAILED", "RUNNING", "NAME");
+  if (nodes) {
+    v1::ListNodesResponse response;
+    if (absl::Status st = FromGrpcStatus(
+            stub->ListNodes(&ctx, v1::ListNodesRequest(), &response));
+        !st.ok()) {
+      return Fail("status", st);
+    }
+    std::fputs(NodeTable({response.nodes().begin(), response.nodes().end()},
+                         absl::Now())
+                   .c_str(),
+               stdout);
+    return kExitOk;
+  }
   if (positional.empty()) {
     v1::ListSweepsResponse response;
     if (absl::Status st = FromGrpcStatus(
@@ -119,7 +133,10 @@ int StatusCommand(const std::vector<std::string>& args) {
         !st.ok()) {
       return Fail("status", st);
     }
-    for (const v1::SweepStatus& s : response.sweeps()) PrintSweepLine(s);
+    std::fputs(SweepTable({response.sweeps().begin(), response.sweeps().end()},
+                          absl::Now())
+                   .c_str(),
+               stdout);
     return kExitOk;
   }
   v1::GetSweepRequest request;
@@ -132,15 +149,15 @@ int StatusCommand(const std::vector<std::string>& args) {
     return Fail("status", st);
   }
   PrintSweepLine(response.sweep());
-  std::printf("\n%-26s %-10s %3s  %s\n", "JOB", "STATE", "TRY",
-              "OUTPUT / ERROR");
+  std::vector<std::vector<std::string>> rows = {
+      {"JOB", "STATE", "TRY", "OUTPUT / ERROR"}};
   for (const v1::JobStatus& j : response.jobs()) {
-    const std::string detail = j.state() == v1::JOB_STATE_DONE
-                                   ? j.job().output_name()
-                                   : j.last_error();
-    std::printf("%-26s %-10s %3u  %s\n", j.job().id().c_str(),
-                JobStateName(j.state()).c_str(), j.attempts(), detail.c_str());
+    rows.push_back({j.job().id(), JobStateName(j.state()),
+                    std::to_string(j.attempts()),
+                    j.state() == v1::JOB_STATE_DONE ? j.job().output_name()
+                                                    : j.last_error()});
   }
+  std::printf("\n%s", FormatTable(rows, {false, false, true, false}).c_str());
   return kExitOk;
 }
 

@@ -1,6 +1,9 @@
 #include "cli/follow.h"
 
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
@@ -21,12 +24,31 @@ absl::StatusOr<v1::SweepStatus> FollowSweep(v1::Coordinator::Stub& stub,
   request.set_sweep_id(sweep_id);
   std::unique_ptr<grpc::ClientReader<v1::WatchSweepEvent>> reader =
       stub.WatchSweep(context, request);
+  // Events come only as jobs finish; the ticker moves the rate, the ETA and
+  // the periodic plain lines along in between.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  std::thread ticker([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!cv.wait_for(lock, std::chrono::seconds(1), [&] { return stop; })) {
+      lock.unlock();
+      printer.Tick();
+      lock.lock();
+    }
+  });
   v1::WatchSweepEvent event;
   v1::SweepStatus last;
   while (reader->Read(&event)) {
     last = event.sweep();
     printer.Update(last, event.has_job() ? &event.job() : nullptr);
   }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stop = true;
+  }
+  cv.notify_all();
+  ticker.join();
   if (absl::Status st = FromGrpcStatus(reader->Finish()); !st.ok()) return st;
   printer.Finish(last);
   return last;

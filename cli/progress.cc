@@ -1,44 +1,144 @@
 #include "cli/progress.h"
 
-#include "absl/time/clock.h"
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/errors.h"
 #include "coordinator/manifest.h"
 
 namespace reelfarm::cli {
+namespace {
+
+constexpr int kBarWidth = 20;
+// Erases from the cursor to the end of the line.
+constexpr char kClearToEnd[] = "\x1b[K";
+
+uint64_t Finished(const v1::SweepCounts& c) { return c.done() + c.failed(); }
+
+// Error text on one line: a multi-line error would break the redraw.
+std::string OneLine(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+}  // namespace
+
+ProgressOptions ProgressOptionsFor(FILE* out) {
+  ProgressOptions options;
+  const int fd = fileno(out);
+  options.terminal = fd >= 0 && isatty(fd);
+  winsize size{};
+  if (options.terminal && ioctl(fd, TIOCGWINSZ, &size) == 0 &&
+      size.ws_col > 0) {
+    options.columns = size.ws_col;
+  }
+  return options;
+}
+
+ProgressPrinter::ProgressPrinter(FILE* out, ProgressOptions options)
+    : out_(out), options_(options) {
+  if (options_.clock == nullptr) options_.clock = Clock::Real();
+  start_ = options_.clock->Now();
+}
 
 void ProgressPrinter::Update(const v1::SweepStatus& sweep,
                              const v1::JobStatus* job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const absl::Time now = options_.clock->Now();
+  ObserveLocked(sweep, now);
   if (job != nullptr && job->state() == v1::JOB_STATE_FAILED) {
+    if (line_open_) std::fprintf(out_, "\r%s", kClearToEnd);
+    line_open_ = false;
     std::fprintf(out_, "job %s failed: %s\n", job->job().id().c_str(),
-                 job->last_error().c_str());
+                 OneLine(job->last_error()).c_str());
+    // The bar goes back under the failure at once.
+    ShowLocked(now, /*force=*/options_.terminal);
+    return;
   }
-  const absl::Time now = absl::Now();
-  if (now - last_ < every_) return;
-  last_ = now;
-  Print(sweep);
+  ShowLocked(now, /*force=*/false);
+}
+
+void ProgressPrinter::Tick() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!seen_) return;
+  const absl::Time now = options_.clock->Now();
+  meter_.Observe(now, Finished(counts_));
+  ShowLocked(now, /*force=*/false);
 }
 
 void ProgressPrinter::Finish(const v1::SweepStatus& sweep) {
-  Print(sweep);
+  std::lock_guard<std::mutex> lock(mu_);
+  const absl::Time now = options_.clock->Now();
+  ObserveLocked(sweep, now);
+  ShowLocked(now, /*force=*/true);
+  if (line_open_) std::fputc('\n', out_);
+  line_open_ = false;
   std::fflush(out_);
 }
 
-void ProgressPrinter::Print(const v1::SweepStatus& sweep) {
-  const v1::SweepCounts& c = sweep.counts();
-  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start_);
-  const uint64_t finished = c.done() + c.failed() + c.cancelled();
-  const double rate = elapsed > 0 ? c.done() / elapsed : 0;
-  const uint64_t left = c.total() - finished;
-  std::fprintf(out_,
-               "[%s] %llu/%llu done, %llu failed, %llu running, %.2f jobs/s",
-               SweepStateName(sweep.state()).c_str(),
-               static_cast<unsigned long long>(c.done()),
-               static_cast<unsigned long long>(c.total()),
-               static_cast<unsigned long long>(c.failed()),
-               static_cast<unsigned long long>(c.leased()), rate);
-  if (rate > 0 && left > 0) std::fprintf(out_, ", ETA %.0fs", left / rate);
-  std::fprintf(out_, "\n");
+void ProgressPrinter::ObserveLocked(const v1::SweepStatus& sweep,
+                                    absl::Time now) {
+  seen_ = true;
+  state_ = sweep.state();
+  counts_ = sweep.counts();
+  meter_.Observe(now, Finished(counts_));
+}
+
+void ProgressPrinter::ShowLocked(absl::Time now, bool force) {
+  const absl::Duration every =
+      options_.terminal ? options_.redraw_every : options_.print_every;
+  if (!force && now - last_shown_ < every) return;
+  last_shown_ = now;
+  std::string text = TextLocked(now);
+  if (options_.terminal) {
+    // One column short of the width: writing the last column wraps on
+    // some terminals, and the next \r would then redraw the wrong line.
+    const size_t fit = static_cast<size_t>(std::max(options_.columns - 1, 1));
+    if (text.size() > fit) text.resize(fit);
+    std::fprintf(out_, "\r%s%s", text.c_str(), kClearToEnd);
+    line_open_ = true;
+  } else {
+    std::fprintf(out_, "%s\n", text.c_str());
+  }
   std::fflush(out_);
+}
+
+std::string ProgressPrinter::TextLocked(absl::Time now) const {
+  const v1::SweepCounts& c = counts_;
+  const uint64_t finished = Finished(c) + c.cancelled();
+  const uint64_t left = c.total() > finished ? c.total() - finished : 0;
+  const std::optional<double> rate = meter_.JobsPerSecond();
+  std::string text;
+  if (options_.terminal) {
+    const int filled = c.total() == 0
+                           ? kBarWidth
+                           : static_cast<int>(finished * kBarWidth / c.total());
+    absl::StrAppend(&text, "[", std::string(filled, '#'),
+                    std::string(kBarWidth - filled, '-'), "] ");
+  } else {
+    absl::StrAppend(&text, "[", SweepStateName(state_), "] ");
+  }
+  absl::StrAppend(&text, c.done(), "/", c.total(), " done, ", c.failed(),
+                  " failed, ", c.leased(), " running, ");
+  if (rate.has_value()) {
+    absl::StrAppend(&text, absl::StrFormat("%.2f jobs/s", *rate));
+  } else {
+    absl::StrAppend(&text, "- jobs/s");
+  }
+  if (left > 0 && rate.has_value() && *rate > 0) {
+    // Rounded up: "ETA 0s" while work is left would be wrong.
+    absl::StrAppend(&text, ", ETA ",
+                    ShortDuration(absl::Ceil(absl::Seconds(left / *rate),
+                                             absl::Seconds(1))));
+  }
+  if (!options_.terminal) {
+    absl::StrAppend(&text, ", elapsed ", ShortDuration(now - start_));
+  }
+  return text;
 }
 
 int ExitCodeForSweep(const v1::SweepStatus& sweep) {

@@ -48,6 +48,10 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
                "seconds a lease lives without a heartbeat");
   flags.Uint("max-attempts", &max_attempts,
              "tries per job before it is marked failed");
+  std::string metrics_listen;
+  flags.String("metrics-listen", &metrics_listen,
+               "host:port serving Prometheus metrics at /metrics (port 0: "
+               "any; default off)");
   ServerSecurityFlags security_flags;
   security_flags.Register(flags);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
@@ -68,6 +72,7 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
   CoordinatorOptions options;
   options.listen_address = listen;
   options.security = *std::move(security);
+  options.metrics_listen = metrics_listen;
   options.scheduler.lease_ttl = absl::Seconds(lease_ttl_s);
   options.scheduler.default_max_attempts = max_attempts;
   options.scheduler.quarantine_after_failures = quarantine_after;
@@ -91,6 +96,10 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
     }
   }
   std::printf("listening on %s\n", (*server)->address().c_str());
+  if (!metrics_listen.empty()) {
+    std::printf("metrics on http://%s/metrics\n",
+                (*server)->metrics_address().c_str());
+  }
   std::fflush(stdout);
   SignalWatcher signals([&](int sig) {
     LogInfo("signal ", sig, ": shutting down");

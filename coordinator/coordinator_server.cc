@@ -21,6 +21,8 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   if (options.scheduler.verifier == nullptr) {
     options.scheduler.verifier = &s->verifier_;
   }
+  s->metrics_ = std::make_unique<CoordinatorMetrics>(options.clock);
+  options.scheduler.metrics = s->metrics_.get();
   s->options_ = options;
   s->store_ = store ? std::move(store) : std::make_unique<NullStateStore>();
   s->scheduler_ = std::make_unique<Scheduler>(s->store_.get(), options.clock,
@@ -28,11 +30,22 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   if (absl::Status st = s->scheduler_->Recover(); !st.ok()) return st;
   s->manifests_ = std::make_unique<ManifestPublisher>(
       s->scheduler_.get(), options.manifest_interval);
-  s->waiters_ = std::make_unique<LeaseWaiters>(s->scheduler_.get());
+  s->metrics_->AttachScheduler(s->scheduler_.get());
+  s->waiters_ =
+      std::make_unique<LeaseWaiters>(s->scheduler_.get(), s->metrics_.get());
   s->auth_ = std::make_unique<TokenAuthenticator>(options.security.token);
   s->service_ = std::make_unique<CoordinatorService>(
       s->scheduler_.get(), s->manifests_.get(), s->waiters_.get(),
-      options.max_lease_wait, s->auth_.get());
+      options.max_lease_wait, s->auth_.get(), s->metrics_.get());
+
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
+        MetricsHttpServer::Start(
+            options.metrics_listen,
+            [m = s->metrics_.get()] { return m->Render(); });
+    if (!http.ok()) return http.status();
+    s->metrics_http_ = *std::move(http);
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -53,6 +66,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   s->manifests_->Start();
   s->expiry_thread_ = std::thread([raw = s.get()] { raw->ExpiryLoop(); });
   LogInfo("coordinator listening on ", s->address_);
+  if (s->metrics_http_) {
+    LogInfo("metrics on http://", s->metrics_http_->address(), "/metrics");
+  }
   return s;
 }
 
@@ -85,9 +101,13 @@ void CoordinatorServer::Shutdown(absl::Duration grace) {
   // Long polls return at once; then in-flight calls get `grace` to finish.
   scheduler_->Shutdown();
   waiters_->Shutdown();
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    absl::ToChronoNanoseconds(grace));
+  // Absent when Start failed before the server was built.
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      absl::ToChronoNanoseconds(grace));
+  }
   if (expiry_thread_.joinable()) expiry_thread_.join();
+  if (metrics_http_) metrics_http_->Stop();
   manifests_->Stop();
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -12,9 +12,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "coordinator/coordinator_metrics.h"
 #include "coordinator/coordinator_service.h"
 #include "coordinator/lease_waiters.h"
 #include "coordinator/manifest_publisher.h"
+#include "coordinator/metrics_http_server.h"
 #include "coordinator/output_verifier.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/server_security.h"
@@ -32,6 +34,9 @@ struct CoordinatorOptions {
   Clock* clock = nullptr;  // nullptr: the real clock
   // A token, or an explicit `insecure`; Start refuses neither.
   ServerSecurity security;
+  // host:port serving Prometheus metrics over HTTP at /metrics (port 0: any,
+  // see metrics_address()); empty: no metrics server.
+  std::string metrics_listen;
 };
 
 // The scheduler behind a gRPC server (health checking on; reflection only
@@ -48,6 +53,11 @@ class CoordinatorServer {
   // "host:port" with the port actually bound.
   const std::string& address() const { return address_; }
   int port() const { return port_; }
+  // "host:port" of the metrics server; empty when it is off.
+  std::string metrics_address() const {
+    return metrics_http_ ? metrics_http_->address() : "";
+  }
+  CoordinatorMetrics* metrics() { return metrics_.get(); }
   Scheduler* scheduler() { return scheduler_.get(); }
   ManifestPublisher* manifests() { return manifests_.get(); }
 
@@ -63,13 +73,15 @@ class CoordinatorServer {
 
   CoordinatorOptions options_;
   std::unique_ptr<StateStore> store_;
-  FileOutputVerifier verifier_;  // unless options name another
+  FileOutputVerifier verifier_;                  // unless options name another
+  std::unique_ptr<CoordinatorMetrics> metrics_;  // outlives the scheduler
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ManifestPublisher> manifests_;
   std::unique_ptr<LeaseWaiters> waiters_;
   std::unique_ptr<TokenAuthenticator> auth_;
   std::unique_ptr<CoordinatorService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MetricsHttpServer> metrics_http_;  // reads the scheduler
   std::string address_;
   int port_ = 0;
 

@@ -195,6 +195,7 @@ grpc::ServerUnaryReactor* CoordinatorService::AcquireLease(
     grpc::CallbackServerContext* context,
     const v1::AcquireLeaseRequest* request,
     v1::AcquireLeaseResponse* response) {
+  const absl::Time arrived = absl::Now();  // grant latency counts from here
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
     reactor->Finish(denied);
@@ -219,6 +220,7 @@ grpc::ServerUnaryReactor* CoordinatorService::AcquireLease(
     reactor->Finish(ToGrpcStatus(lease.status()));
   } else if (lease->has_value()) {
     *response->mutable_lease() = **std::move(lease);
+    if (metrics_ != nullptr) metrics_->LeaseGranted(absl::Now() - arrived);
     reactor->Finish(grpc::Status::OK);
   } else if (request->wait_ms() == 0) {
     reactor->Finish(grpc::Status::OK);
@@ -226,7 +228,7 @@ grpc::ServerUnaryReactor* CoordinatorService::AcquireLease(
     const absl::Duration wait =
         std::min(absl::Milliseconds(request->wait_ms()), max_lease_wait_);
     waiters_->Park(reactor, response, request->node_id(), request->lane(),
-                   absl::Now() + wait);
+                   absl::Now() + wait, arrived);
   }
   return reactor;
 }

@@ -2,6 +2,7 @@
 #define REELFARM_COORDINATOR_COORDINATOR_SERVICE_H_
 
 #include "absl/time/time.h"
+#include "coordinator/coordinator_metrics.h"
 #include "coordinator/lease_waiters.h"
 #include "coordinator/manifest_publisher.h"
 #include "coordinator/scheduler.h"
@@ -20,12 +21,14 @@ class CoordinatorService final
  public:
   CoordinatorService(Scheduler* scheduler, ManifestPublisher* manifests,
                      LeaseWaiters* waiters, absl::Duration max_lease_wait,
-                     const TokenAuthenticator* auth)
+                     const TokenAuthenticator* auth,
+                     CoordinatorMetrics* metrics = nullptr)
       : scheduler_(scheduler),
         manifests_(manifests),
         waiters_(waiters),
         max_lease_wait_(max_lease_wait),
-        auth_(auth) {}
+        auth_(auth),
+        metrics_(metrics) {}
 
   grpc::Status SubmitSweep(grpc::ServerContext* context,
                            const v1::SubmitSweepRequest* request,
@@ -78,6 +81,7 @@ class CoordinatorService final
   LeaseWaiters* const waiters_;
   const absl::Duration max_lease_wait_;
   const TokenAuthenticator* const auth_;
+  CoordinatorMetrics* const metrics_;  // may be nullptr
   std::atomic<bool> draining_{false};
 };
 

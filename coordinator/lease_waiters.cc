@@ -12,7 +12,8 @@ constexpr absl::Duration kMaxNap = absl::Milliseconds(100);
 
 }  // namespace
 
-LeaseWaiters::LeaseWaiters(Scheduler* scheduler) : scheduler_(scheduler) {
+LeaseWaiters::LeaseWaiters(Scheduler* scheduler, CoordinatorMetrics* metrics)
+    : scheduler_(scheduler), metrics_(metrics) {
   thread_ = std::thread([this] { Dispatch(); });
 }
 
@@ -20,12 +21,13 @@ LeaseWaiters::~LeaseWaiters() { Shutdown(); }
 
 void LeaseWaiters::Park(grpc::ServerUnaryReactor* reactor,
                         v1::AcquireLeaseResponse* response, std::string node_id,
-                        uint32_t lane, absl::Time deadline) {
+                        uint32_t lane, absl::Time deadline,
+                        absl::Time arrived) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stop_) {
       waiters_.push_back(
-          {reactor, response, std::move(node_id), lane, deadline});
+          {reactor, response, std::move(node_id), lane, deadline, arrived});
       cv_.notify_one();
       return;
     }
@@ -71,6 +73,8 @@ void LeaseWaiters::Dispatch() {
         auto lease = scheduler_->Acquire(w.node_id, w.lane);
         if (lease.ok() && lease->has_value()) {
           *w.response->mutable_lease() = **std::move(lease);
+          if (metrics_ != nullptr)
+            metrics_->LeaseGranted(absl::Now() - w.arrived);
           w.reactor->Finish(grpc::Status::OK);
           continue;
         }

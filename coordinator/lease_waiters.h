@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/time/time.h"
+#include "coordinator/coordinator_metrics.h"
 #include "coordinator/scheduler.h"
 #include "reelfarm/v1/coordinator.pb.h"
 
@@ -20,14 +21,16 @@ namespace reelfarm {
 // lanes cost ten thousand small records, not ten thousand threads.
 class LeaseWaiters {
  public:
-  explicit LeaseWaiters(Scheduler* scheduler);
+  // `metrics` (may be nullptr) hears of every lease granted here.
+  LeaseWaiters(Scheduler* scheduler, CoordinatorMetrics* metrics = nullptr);
   ~LeaseWaiters();
 
   // Takes over `reactor`: finishes it with a lease in `response`, or with an
-  // empty response at `deadline` (real time).
+  // empty response at `deadline` (real time). `arrived`: when the call came
+  // in, for the grant latency.
   void Park(grpc::ServerUnaryReactor* reactor,
             v1::AcquireLeaseResponse* response, std::string node_id,
-            uint32_t lane, absl::Time deadline);
+            uint32_t lane, absl::Time deadline, absl::Time arrived);
 
   // Finishes every parked call empty and stops the dispatcher.
   void Shutdown();
@@ -39,10 +42,12 @@ class LeaseWaiters {
     std::string node_id;
     uint32_t lane;
     absl::Time deadline;
+    absl::Time arrived;
   };
   void Dispatch();
 
   Scheduler* const scheduler_;
+  CoordinatorMetrics* const metrics_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Waiter> waiters_;  // first come, first served

@@ -24,6 +24,8 @@
 
 namespace reelfarm {
 
+class CoordinatorMetrics;
+
 struct SchedulerOptions {
   absl::Duration lease_ttl = absl::Seconds(30);
   uint32_t default_max_attempts = 3;
@@ -35,6 +37,8 @@ struct SchedulerOptions {
   // Checks that a finished job's files are still there before a resubmit or
   // a resume counts it as done. nullptr: trust the records.
   OutputVerifier* verifier = nullptr;
+  // Told of completed jobs and expired leases. nullptr: none kept.
+  CoordinatorMetrics* metrics = nullptr;
 };
 
 struct SubmitResult {

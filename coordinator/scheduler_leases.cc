@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "coordinator/coordinator_metrics.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/scheduler_internal.h"
 
@@ -79,6 +80,10 @@ absl::StatusOr<bool> Scheduler::Complete(const std::string& lease_id,
     // Acknowledged only once durable; results that arrive together share
     // one flush.
     if (absl::Status st = store_->Sync(); !st.ok()) return st;
+    if (options_.metrics != nullptr) {
+      options_.metrics->JobCompleted(result.node_id(),
+                                     result.timings().render_seconds());
+    }
   }
   return accepted;
 }
@@ -196,6 +201,9 @@ int Scheduler::ExpireLeases() {
     DropLeaseLocked(epoch);
   }
   store_->PutJobs(dirty).IgnoreError();
+  if (options_.metrics != nullptr) {
+    options_.metrics->LeasesExpired(static_cast<int>(expired.size()));
+  }
   return static_cast<int>(expired.size());
 }
 

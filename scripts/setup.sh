@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages reelfarm builds with (apt runs only when one is
 # missing) and builds everything into build/. Safe to run again. ffmpeg makes
-# the mp4s and decodes outputs in tests; chromium draws gallery.html in tests.
+# the mp4s and decodes outputs in tests; chromium draws gallery.html in tests;
+# prometheus brings promtool, which checks the coordinator's metrics in tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,7 @@ packages=(
   libtorch-dev libopenblas0-pthread libicu-dev
   libgtest-dev libgmock-dev zlib1g-dev libsqlite3-dev
   clang-14 libclang-rt-14-dev python3
-  ffmpeg chromium
+  ffmpeg chromium prometheus
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -115,6 +115,9 @@ grid:
   EXPECT_EQ(o.code, 0) << o.output;
   EXPECT_TRUE(fs::exists(dir_ / "out" / "manifest.json"));
   EXPECT_NE(o.output.find("4/4 done"), std::string::npos) << o.output;
+  // Not a terminal: plain lines, no redraw.
+  EXPECT_EQ(o.output.find_first_of("\r\x1b"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find(" jobs/s"), std::string::npos) << o.output;
 }
 
 TEST_F(CliTest, UnreachableCoordinatorIsAFailureNotBadInput) {
@@ -178,6 +181,27 @@ TEST_F(CliTest, InsecureCoordinatorServesClientsWithoutAToken) {
   Outcome o = RunBinary(
       {"status", "--coordinator", line.substr(strlen("listening on "))});
   EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_EQ(o.output.rfind("SWEEP  STATE  TOTAL", 0), 0u) << o.output;
+  coordinator.Signal(SIGTERM);
+  EXPECT_EQ(coordinator.Wait(), 0);
+}
+
+TEST_F(CliTest, CoordinatorPrintsTheMetricsAddressAndStatusListsNodes) {
+  Subprocess coordinator({REELFARM_BINARY, "coordinator", "--listen",
+                          "127.0.0.1:0", "--insecure", "--no-state",
+                          "--metrics-listen", "127.0.0.1:0"});
+  const std::string line = coordinator.ReadLine();
+  ASSERT_EQ(line.rfind("listening on ", 0), 0u) << line;
+  const std::string metrics = coordinator.ReadLine();
+  EXPECT_EQ(metrics.rfind("metrics on http://127.0.0.1:", 0), 0u) << metrics;
+  EXPECT_EQ(metrics.find(":0/"), std::string::npos) << "the bound port";
+  Outcome o = RunBinary({"status", "--nodes", "--coordinator",
+                         line.substr(strlen("listening on "))});
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_EQ(o.output.rfind("NODE  HOST  LANES  DEVICES", 0), 0u) << o.output;
+  o = RunBinary({"status", "sw-x", "--nodes", "--coordinator",
+                 line.substr(strlen("listening on "))});
+  EXPECT_EQ(o.code, 2) << o.output;
   coordinator.Signal(SIGTERM);
   EXPECT_EQ(coordinator.Wait(), 0);
 }
