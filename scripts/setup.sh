@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages reelfarm builds with (apt runs only when one is
 # missing) and builds everything into build/. Safe to run again. ffmpeg makes
-# the mp4s and decodes outputs in tests; chromium draws gallery.html in tests.
+# the mp4s and decodes outputs in tests; chromium draws gallery.html in tests;
+# slurm and munge run the SLURM tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev zlib1g-dev libsqlite3-dev
   clang-14 libclang-rt-14-dev python3
   ffmpeg chromium
+  slurmctld slurmd slurm-client munge
 )
 missing=()
 for p in "${packages[@]}"; do
