@@ -17,6 +17,7 @@ int WatchCommand(const std::vector<std::string>& args);
 int CancelCommand(const std::vector<std::string>& args);
 int ResumeCommand(const std::vector<std::string>& args);
 int MakeTinyModelCommand(const std::vector<std::string>& args);
+int SlurmCommand(const std::vector<std::string>& args);
 
 }  // namespace reelfarm::cli
 

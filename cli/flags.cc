@@ -42,6 +42,16 @@ void FlagSet::Bool(const std::string& name, bool* target,
                     }});
 }
 
+void FlagSet::StringList(const std::string& name,
+                         std::vector<std::string>* target,
+                         const std::string& help) {
+  flags_.push_back({name, absl::StrCat(help, " (repeatable)"), false, "",
+                    [target](const std::string& v) {
+                      target->push_back(v);
+                      return true;
+                    }});
+}
+
 const FlagSet::Flag* FlagSet::Find(const std::string& name) const {
   for (const Flag& f : flags_) {
     if (f.name == name) return &f;

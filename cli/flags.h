@@ -22,6 +22,9 @@ class FlagSet {
   void Uint(const std::string& name, uint32_t* target, const std::string& help);
   void Double(const std::string& name, double* target, const std::string& help);
   void Bool(const std::string& name, bool* target, const std::string& help);
+  // Repeatable: each use appends its value.
+  void StringList(const std::string& name, std::vector<std::string>* target,
+                  const std::string& help);
 
   // Parses args (without the program and subcommand names) and returns the
   // positional arguments. `help_requested()` is set by --help / -h.

@@ -26,6 +26,7 @@ constexpr char kUsage[] =
     "  watch SWEEP_ID      follow a sweep until it finishes\n"
     "  cancel SWEEP_ID     stop a sweep's remaining jobs\n"
     "  resume SWEEP_ID     queue failed, cancelled and lost jobs again\n"
+    "  slurm SWEEP.yaml    write (and --submit) an sbatch script for a sweep\n"
     "  make-tiny-model DIR write a small random model for demos and tests\n"
     "\n"
     "'reelfarm COMMAND --help' describes each command.\n"
@@ -45,6 +46,7 @@ constexpr Command kCommands[] = {
     {"watch", reelfarm::cli::WatchCommand},
     {"cancel", reelfarm::cli::CancelCommand},
     {"resume", reelfarm::cli::ResumeCommand},
+    {"slurm", reelfarm::cli::SlurmCommand},
     {"make-tiny-model", reelfarm::cli::MakeTinyModelCommand},
 };
 

@@ -3,6 +3,7 @@
 // cluster of one.
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -20,6 +21,7 @@
 #include "node/devices.h"
 #include "node/node_agent.h"
 #include "node/pipeline/model_bundle.h"
+#include "node/slurm_env.h"
 
 namespace reelfarm::cli {
 namespace {
@@ -90,6 +92,8 @@ int RunCommand(const std::vector<std::string>& args) {
   node_options.devices = *found;
   node_options.lanes = lanes;
   node_options.precision = precision;
+  node_options.slurm = SlurmProvenanceFromEnvironment(
+      [](const char* name) { return std::getenv(name); });
   NodeAgent node(node_options);
   if (absl::Status st = node.Start(); !st.ok()) return Fail("run", st);
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 
 #include "absl/time/time.h"
 #include "cli/commands.h"
@@ -17,6 +18,7 @@
 #include "node/devices.h"
 #include "node/node_agent.h"
 #include "node/pipeline/model_bundle.h"
+#include "node/slurm_env.h"
 
 namespace reelfarm::cli {
 
@@ -160,6 +162,8 @@ int NodeCommand(const std::vector<std::string>& args) {
   options.lanes = lanes;
   options.node_id = node_id;
   options.precision = precision;
+  options.slurm = SlurmProvenanceFromEnvironment(
+      [](const char* name) { return std::getenv(name); });
   NodeAgent node(options);
   // Set by the first signal; read by this thread, which enforces it.
   std::atomic<int64_t> drain_deadline_ns{0};

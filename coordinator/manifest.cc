@@ -49,6 +49,17 @@ std::map<std::string, v1::ModelRef> ModelsOf(const v1::RenderParams& p) {
   return out;
 }
 
+// Only the fields SLURM set: an array task id of "" would read as a task.
+json SlurmJson(const v1::SlurmProvenance& p) {
+  json j{{"job_id", p.job_id()}};
+  if (!p.array_job_id().empty()) j["array_job_id"] = p.array_job_id();
+  if (!p.array_task_id().empty()) j["array_task_id"] = p.array_task_id();
+  if (!p.step_id().empty()) j["step_id"] = p.step_id();
+  if (!p.node_name().empty()) j["node_name"] = p.node_name();
+  j["restart_count"] = p.restart_count();
+  return j;
+}
+
 json JobJson(const v1::JobStatus& status) {
   const v1::Job& job = status.job();
   json j{{"id", job.id()},
@@ -78,6 +89,7 @@ json JobJson(const v1::JobStatus& status) {
     // Rendered for an earlier sweep and reused: the files are the same.
     if (!r.reused_from_sweep().empty())
       j["reused_from"] = r.reused_from_sweep();
+    if (r.has_slurm()) j["slurm"] = SlurmJson(r.slurm());
     j["timings"] = {{"started", Rfc3339(r.timings().started())},
                     {"finished", Rfc3339(r.timings().finished())},
                     {"render_seconds", r.timings().render_seconds()},

@@ -39,12 +39,16 @@ absl::StatusOr<std::vector<v1::Device>> ParseDeviceList(
   return out;
 }
 
-absl::StatusOr<std::vector<v1::Device>> DiscoverDevices(
-    const std::string& flag) {
-  if (!flag.empty() && flag != "auto") return ParseDeviceList(flag);
-  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
-  if (visible != nullptr && *visible != '\0' &&
-      std::string(visible) != "NoDevFiles") {
+std::optional<std::vector<v1::Device>> DevicesFromEnvironment(
+    const GetEnvFn& getenv) {
+  const auto value = [&](const char* name) -> std::string {
+    const char* v = getenv(name);
+    if (v == nullptr) return "";
+    std::string s(absl::StripAsciiWhitespace(v));
+    return s == "NoDevFiles" ? "" : s;
+  };
+  if (const std::string visible = value("CUDA_VISIBLE_DEVICES");
+      !visible.empty()) {
     std::vector<v1::Device> out;
     for (absl::string_view entry :
          absl::StrSplit(visible, ',', absl::SkipWhitespace())) {
@@ -52,6 +56,22 @@ absl::StatusOr<std::vector<v1::Device>> DiscoverDevices(
       out.push_back(Named(absl::StrCat("cuda:", out.size())));
     }
     if (!out.empty()) return out;
+  }
+  for (const char* name : {"SLURM_STEP_GPUS", "SLURM_JOB_GPUS"}) {
+    const std::string gpus = value(name);
+    if (gpus.empty()) continue;
+    absl::StatusOr<std::vector<v1::Device>> parsed = ParseDeviceList(gpus);
+    if (parsed.ok()) return *std::move(parsed);
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<std::vector<v1::Device>> DiscoverDevices(
+    const std::string& flag) {
+  if (!flag.empty() && flag != "auto") return ParseDeviceList(flag);
+  if (std::optional<std::vector<v1::Device>> from_env = DevicesFromEnvironment(
+          [](const char* n) { return std::getenv(n); })) {
+    return *std::move(from_env);
   }
   const size_t cuda = torch::cuda::device_count();
   if (cuda > 0) {

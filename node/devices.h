@@ -1,6 +1,8 @@
 #ifndef REELFARM_NODE_DEVICES_H_
 #define REELFARM_NODE_DEVICES_H_
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,14 +11,25 @@
 
 namespace reelfarm {
 
+// Reads an environment variable; null when unset.
+using GetEnvFn = std::function<const char*(const char*)>;
+
 // The devices a node renders on, from (first that applies):
 //   `flag`: "cpu", or CUDA ordinals "0,1" / "cuda:0,cuda:1";
-//   CUDA_VISIBLE_DEVICES (SLURM sets it for allocated GPUs), whose entries
-//   are renumbered from 0 as CUDA does;
+//   the environment (DevicesFromEnvironment);
 //   the CUDA devices libtorch sees;
 //   the CPU.
 absl::StatusOr<std::vector<v1::Device>> DiscoverDevices(
     const std::string& flag);
+
+// The GPUs the environment assigns, if it does:
+//   CUDA_VISIBLE_DEVICES (SLURM sets it for allocated GPUs), whose entries
+//   CUDA renumbers from 0;
+//   else SLURM_STEP_GPUS, then SLURM_JOB_GPUS: physical indices, used as
+//   ordinals as they are, since nothing hides the other GPUs.
+// "NoDevFiles" (SLURM's word for no GPUs allocated) counts as unset.
+std::optional<std::vector<v1::Device>> DevicesFromEnvironment(
+    const GetEnvFn& getenv);
 
 // Parses a device list such as "cpu" or "0,1"; exposed for tests.
 absl::StatusOr<std::vector<v1::Device>> ParseDeviceList(

@@ -301,6 +301,7 @@ void NodeAgent::RunLease(uint32_t lane, const v1::Lease& lease) {
     result.set_job_id(job.id());
     result.set_node_id(node_id_);
     result.set_lane(lane);
+    if (options_.slurm) *result.mutable_slurm() = *options_.slurm;
     const absl::Status st = RenderJob(lane, job, context, &result);
     if (active->lost.load()) break;  // someone else holds the job now
     if (st.ok()) {

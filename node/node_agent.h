@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -30,6 +31,8 @@ struct NodeOptions {
   std::vector<v1::Device> devices;
   uint32_t lanes = 0;              // 0: one per device
   std::string precision = "fp32";  // model weights: fp32, fp16 or bf16
+  // The SLURM job step this node runs in; copied into every result.
+  std::optional<v1::SlurmProvenance> slurm;
   absl::Duration acquire_wait = absl::Seconds(5);
   absl::Duration rpc_timeout = absl::Seconds(30);
 };

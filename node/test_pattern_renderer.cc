@@ -8,6 +8,25 @@
 #include "common/sha256.h"
 
 namespace reelfarm {
+namespace {
+
+// Sleeps `ms` in slices so a lost lease stops it promptly; false if it did.
+bool SimulateWork(uint32_t ms, RenderContext& context, bool report) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto budget = std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() - start < budget) {
+    if (context.Cancelled()) return false;
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    if (report) {
+      context.ReportProgress(std::chrono::duration<double>(elapsed) / budget);
+    }
+    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
+        budget - elapsed, std::chrono::milliseconds(5)));
+  }
+  return true;
+}
+
+}  // namespace
 
 absl::StatusOr<Video> TestPatternRenderer::Render(const v1::Job& job,
                                                   RenderContext& context) {
@@ -16,15 +35,15 @@ absl::StatusOr<Video> TestPatternRenderer::Render(const v1::Job& job,
     return absl::InvalidArgumentError(
         absl::StrCat("job ", job.id(), " has an empty frame size"));
   }
-  // Simulated work, in slices so a lost lease stops it promptly.
-  const auto start = std::chrono::steady_clock::now();
-  const auto budget = std::chrono::milliseconds(ms_per_job_);
-  while (std::chrono::steady_clock::now() - start < budget) {
-    if (context.Cancelled()) return absl::CancelledError("lease lost");
-    const auto elapsed = std::chrono::steady_clock::now() - start;
-    context.ReportProgress(std::chrono::duration<double>(elapsed) / budget);
-    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
-        budget - elapsed, std::chrono::milliseconds(5)));
+  // A real pipeline loads its weights once, on its first job.
+  if (!loaded_) {
+    if (!SimulateWork(load_ms_, context, /*report=*/false)) {
+      return absl::CancelledError("lease lost");
+    }
+    loaded_ = true;
+  }
+  if (!SimulateWork(ms_per_job_, context, /*report=*/true)) {
+    return absl::CancelledError("lease lost");
   }
 
   // Colours from the prompt's hash, motion from the seed: different jobs

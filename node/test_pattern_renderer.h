@@ -6,17 +6,21 @@
 namespace reelfarm {
 
 // Deterministic frames computed from the job's parameters, taking
-// `ms_per_job` of simulated work. It stands in for the diffusion pipeline
-// wherever a GPU is not available or not the point: scheduling, fault and
-// SLURM tests, benchmarks of the coordinator.
+// `ms_per_job` of simulated work, plus `load_ms` once per instance for a
+// simulated model load. It stands in for the diffusion pipeline wherever a
+// GPU is not available or not the point: scheduling, fault and SLURM tests,
+// benchmarks of the coordinator.
 class TestPatternRenderer : public Renderer {
  public:
-  explicit TestPatternRenderer(uint32_t ms_per_job) : ms_per_job_(ms_per_job) {}
+  explicit TestPatternRenderer(uint32_t ms_per_job, uint32_t load_ms = 0)
+      : ms_per_job_(ms_per_job), load_ms_(load_ms) {}
   absl::StatusOr<Video> Render(const v1::Job& job,
                                RenderContext& context) override;
 
  private:
   const uint32_t ms_per_job_;
+  const uint32_t load_ms_;
+  bool loaded_ = false;
 };
 
 }  // namespace reelfarm

@@ -3,6 +3,7 @@
 # missing) and builds everything into build/. Safe to run again. ffmpeg makes
 # the mp4s and decodes outputs in tests; chromium draws gallery.html in tests;
 # prometheus brings promtool, which checks the coordinator's metrics in tests.
+# slurm and munge run the SLURM tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev zlib1g-dev libsqlite3-dev
   clang-14 libclang-rt-14-dev python3
   ffmpeg chromium prometheus
+  slurmctld slurmd slurm-client munge
 )
 missing=()
 for p in "${packages[@]}"; do

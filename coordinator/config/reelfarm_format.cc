@@ -71,10 +71,29 @@ absl::StatusOr<std::vector<MapEntry>> SectionEntries(const MapEntry& section,
   return MapEntries(section.value, src, section.key);
 }
 
+// Reads renderer.<key>, a test-pattern-only count of milliseconds.
+absl::StatusOr<uint32_t> ReadRendererMs(const MapEntry& e,
+                                        const LoadContext& ctx) {
+  const YamlSource& src = ctx.source;
+  const std::string field = absl::StrCat("renderer.", e.key);
+  std::optional<WideInt> v = ParseInteger(e.value);
+  if (!v || *v < 0 || *v > std::numeric_limits<uint32_t>::max()) {
+    return src.Error(e.value, field,
+                     absl::StrCat("must be a non-negative integer, got ",
+                                  Describe(e.value)));
+  }
+  if (ctx.animatediff_renderer()) {
+    return src.Error(e.key_node, field,
+                     "applies only to the test-pattern renderer");
+  }
+  return static_cast<uint32_t>(*v);
+}
+
 absl::Status ReadRenderer(const MapEntry* entry, LoadContext& ctx) {
   const YamlSource& src = ctx.source;
   std::string name;
   const MapEntry* ms = nullptr;
+  const MapEntry* load_ms = nullptr;
   std::vector<MapEntry> keys;
   if (entry != nullptr && entry->value.IsMap()) {
     absl::StatusOr<std::vector<MapEntry>> k = SectionEntries(*entry, src);
@@ -87,9 +106,12 @@ absl::Status ReadRenderer(const MapEntry* entry, LoadContext& ctx) {
         name = *t;
       } else if (e.key == "ms_per_job") {
         ms = &e;
+      } else if (e.key == "load_ms") {
+        load_ms = &e;
       } else {
-        return src.Error(e.key_node, "renderer",
-                         UnknownKeyMessage(e.key, {"name", "ms_per_job"}));
+        return src.Error(
+            e.key_node, "renderer",
+            UnknownKeyMessage(e.key, {"name", "ms_per_job", "load_ms"}));
       }
     }
   } else if (entry != nullptr) {
@@ -102,18 +124,14 @@ absl::Status ReadRenderer(const MapEntry* entry, LoadContext& ctx) {
   absl::Status st = ApplyRenderer(name, where, ctx);
   if (!st.ok()) return st;
   if (ms != nullptr) {
-    std::optional<WideInt> v = ParseInteger(ms->value);
-    if (!v || *v < 0 || *v > std::numeric_limits<uint32_t>::max()) {
-      return src.Error(ms->value, "renderer.ms_per_job",
-                       absl::StrCat("must be a non-negative integer, got ",
-                                    Describe(ms->value)));
-    }
-    if (ctx.animatediff_renderer()) {
-      return src.Error(ms->key_node, "renderer.ms_per_job",
-                       "applies only to the test-pattern renderer");
-    }
-    ctx.spec->mutable_renderer()->set_test_pattern_ms_per_job(
-        static_cast<uint32_t>(*v));
+    absl::StatusOr<uint32_t> v = ReadRendererMs(*ms, ctx);
+    if (!v.ok()) return v.status();
+    ctx.spec->mutable_renderer()->set_test_pattern_ms_per_job(*v);
+  }
+  if (load_ms != nullptr) {
+    absl::StatusOr<uint32_t> v = ReadRendererMs(*load_ms, ctx);
+    if (!v.ok()) return v.status();
+    ctx.spec->mutable_renderer()->set_test_pattern_load_ms(*v);
   }
   return absl::OkStatus();
 }

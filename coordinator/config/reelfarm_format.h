@@ -8,7 +8,8 @@
 //   output: outputs/demo    # default: outputs/<name>; relative to the cwd;
 //                           #   --out overrides
 //   renderer: animatediff   # default; or test-pattern, or
-//                           #   {name: test-pattern, ms_per_job: 50};
+//                           #   {name: test-pattern, ms_per_job: 50,
+//                           #    load_ms: 2000 (once per lane)};
 //                           #   --renderer overrides the name
 //   formats: [frames, gif, mp4]   # the default (mp4 when ffmpeg is found)
 //   video: {fps: 8, gif_dither: true, mp4_crf: 18}   # the defaults

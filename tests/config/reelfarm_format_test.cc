@@ -115,6 +115,22 @@ zip:
   EXPECT_EQ(JobCount(*spec), 6u);
 }
 
+TEST(ReelfarmFormatTest, TestPatternLoadTime) {
+  absl::StatusOr<v1::SweepSpec> spec = Parse(R"(
+renderer: {name: test-pattern, ms_per_job: 5, load_ms: 2000}
+defaults: {prompt: x, steps: 2, guidance_scale: 7}
+)");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->renderer().test_pattern_load_ms(), 2000u);
+  absl::StatusOr<v1::SweepSpec> bad = Parse(R"(
+renderer: {name: test-pattern, load_ms: -1}
+defaults: {prompt: x, steps: 2, guidance_scale: 7}
+)");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("renderer.load_ms"), std::string::npos)
+      << bad.status();
+}
+
 TEST(ReelfarmFormatTest, Ranges) {
   absl::StatusOr<v1::SweepSpec> spec = Parse(R"(
 renderer: test-pattern

@@ -99,5 +99,25 @@ TEST(ManifestTest, UnwritableFolderIsAnError) {
   EXPECT_FALSE(WriteManifest(sweep, {}).ok());
 }
 
+TEST(ManifestTest, RecordsSlurmProvenanceOnlyWhenPresent) {
+  v1::SweepStatus sweep;
+  sweep.set_id("sw-1");
+  v1::JobStatus in_slurm = DoneJob("a", 1);
+  v1::SlurmProvenance* p = in_slurm.mutable_result()->mutable_slurm();
+  p->set_job_id("42");
+  p->set_array_task_id("3");
+  p->set_node_name("n2");
+  p->set_restart_count(1);
+  const std::vector<v1::JobStatus> jobs = {in_slurm, DoneJob("b", 2)};
+  auto doc = nlohmann::json::parse(RenderManifestJson(sweep, jobs));
+  const auto& slurm = doc["jobs"][0]["slurm"];
+  EXPECT_EQ(slurm["job_id"], "42");
+  EXPECT_EQ(slurm["array_task_id"], "3");
+  EXPECT_EQ(slurm["node_name"], "n2");
+  EXPECT_EQ(slurm["restart_count"], 1);
+  EXPECT_FALSE(slurm.contains("array_job_id"));  // unset fields stay out
+  EXPECT_FALSE(doc["jobs"][1].contains("slurm"));
+}
+
 }  // namespace
 }  // namespace reelfarm

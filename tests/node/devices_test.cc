@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace reelfarm {
 namespace {
@@ -38,6 +42,54 @@ TEST(DevicesTest, FlagWinsOverEnvironment) {
   ::unsetenv("CUDA_VISIBLE_DEVICES");
   ASSERT_TRUE(found.ok());
   EXPECT_EQ((*found)[0].name(), "cpu");
+}
+
+GetEnvFn FakeEnv(std::map<std::string, std::string> vars) {
+  auto shared =
+      std::make_shared<std::map<std::string, std::string>>(std::move(vars));
+  return [shared](const char* name) -> const char* {
+    auto it = shared->find(name);
+    return it == shared->end() ? nullptr : it->second.c_str();
+  };
+}
+
+std::vector<std::string> Names(const std::vector<v1::Device>& devices) {
+  std::vector<std::string> out;
+  for (const v1::Device& d : devices) out.push_back(d.name());
+  return out;
+}
+
+TEST(DevicesTest, EnvironmentWithoutGpusSaysNothing) {
+  EXPECT_FALSE(DevicesFromEnvironment(FakeEnv({})).has_value());
+  EXPECT_FALSE(
+      DevicesFromEnvironment(FakeEnv({{"CUDA_VISIBLE_DEVICES", "NoDevFiles"},
+                                      {"SLURM_JOB_GPUS", " "}}))
+          .has_value());
+}
+
+TEST(DevicesTest, CudaVisibleDevicesWinsOverSlurmIndices) {
+  auto found = DevicesFromEnvironment(FakeEnv({{"CUDA_VISIBLE_DEVICES", "2,3"},
+                                               {"SLURM_STEP_GPUS", "2,3"},
+                                               {"SLURM_JOB_GPUS", "0,1,2,3"}}));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(Names(*found), (std::vector<std::string>{"cuda:0", "cuda:1"}));
+}
+
+TEST(DevicesTest, SlurmStepGpusAreOrdinalsWithoutCudaVisibleDevices) {
+  auto found = DevicesFromEnvironment(
+      FakeEnv({{"SLURM_STEP_GPUS", "1,3"}, {"SLURM_JOB_GPUS", "0,1,2,3"}}));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(Names(*found), (std::vector<std::string>{"cuda:1", "cuda:3"}));
+}
+
+TEST(DevicesTest, SlurmJobGpusIsTheLastResort) {
+  auto found = DevicesFromEnvironment(
+      FakeEnv({{"CUDA_VISIBLE_DEVICES", ""}, {"SLURM_JOB_GPUS", "0"}}));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(Names(*found), (std::vector<std::string>{"cuda:0"}));
+  // Not a list of indices: ignored rather than guessed at.
+  EXPECT_FALSE(DevicesFromEnvironment(FakeEnv({{"SLURM_JOB_GPUS", "gpu:a"}}))
+                   .has_value());
 }
 
 }  // namespace
