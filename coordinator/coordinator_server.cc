@@ -97,18 +97,19 @@ void CoordinatorServer::Shutdown(absl::Duration grace) {
     stopping_ = true;
   }
   cv_.notify_all();
-  service_->SetDraining();
+  // Any of these is absent when Start failed part way (a state file that
+  // cannot be read, a port in use).
+  if (service_) service_->SetDraining();
   // Long polls return at once; then in-flight calls get `grace` to finish.
-  scheduler_->Shutdown();
-  waiters_->Shutdown();
-  // Absent when Start failed before the server was built.
+  if (scheduler_) scheduler_->Shutdown();
+  if (waiters_) waiters_->Shutdown();
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() +
                       absl::ToChronoNanoseconds(grace));
   }
   if (expiry_thread_.joinable()) expiry_thread_.join();
   if (metrics_http_) metrics_http_->Stop();
-  manifests_->Stop();
+  if (manifests_) manifests_->Stop();
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;

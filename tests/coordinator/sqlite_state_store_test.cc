@@ -129,6 +129,18 @@ TEST_F(SqliteStateStoreTest, NewerSchemaIsRefused) {
   EXPECT_NE(store.status().message().find("newer"), std::string::npos);
 }
 
+TEST_F(SqliteStateStoreTest, CorruptedDatabaseIsAClearError) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "coordinator.db", std::ios::binary)
+      << std::string(8192, '\x5a');
+  auto store = SqliteStateStore::Open(dir_.string());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss)
+      << store.status();
+  EXPECT_NE(store.status().message().find("coordinator.db"), std::string::npos)
+      << store.status();
+}
+
 // A result is acknowledged once PutJobs and Sync return. A process killed
 // with SIGKILL at any moment after that must not lose it.
 TEST_F(SqliteStateStoreTest, AcknowledgedResultsSurviveSigkill) {

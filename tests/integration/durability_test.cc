@@ -257,6 +257,20 @@ TEST_F(DurabilityTest, NodesWithABadDiskHandTheirJobsToAHealthyNode) {
   for (const auto& job : manifest["jobs"]) EXPECT_EQ(job["node"], "good");
 }
 
+TEST_F(DurabilityTest, CoordinatorOnACorruptedStateSaysSoAndStops) {
+  fs::create_directories(dir_ / "state");
+  std::ofstream(dir_ / "state" / "coordinator.db", std::ios::binary)
+      << std::string(8192, 'z');
+  Subprocess coordinator(
+      {kBinary, "coordinator", "--listen", "127.0.0.1:0", "--insecure",
+       "--state-dir", (dir_ / "state").string()},
+      /*merge_stderr=*/true);
+  const std::string said = coordinator.ReadAll();
+  EXPECT_EQ(coordinator.Wait(), 1) << said;
+  EXPECT_TRUE(absl::StrContains(said, "coordinator.db")) << said;
+  EXPECT_FALSE(absl::StrContains(said, "listening")) << said;
+}
+
 // The sweep's counts, read over gRPC.
 v1::SweepCounts Counts(v1::Coordinator::Stub& stub, const std::string& id) {
   v1::GetSweepRequest request;
