@@ -60,23 +60,18 @@ absl::StatusOr<ClientSecurity> LoadClientSecurity(const std::string& token_file,
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   }
   security.tls = !tls_ca.empty() || !tls_cert.empty();
-  const auto read = [](const std::string& path, const char* flag,
-                       std::string* pem) -> absl::Status {
-    if (path.empty()) return absl::OkStatus();
-    absl::StatusOr<std::string> text = ReadPemFile(path, flag);
-    if (!text.ok()) return text.status();
-    *pem = *std::move(text);
-    return absl::OkStatus();
-  };
-  if (absl::Status st = read(tls_ca, "--tls-ca", &security.root_certs_pem);
+  if (absl::Status st =
+          ReadOptionalPemFile(tls_ca, "--tls-ca", &security.root_certs_pem);
       !st.ok()) {
     return st;
   }
-  if (absl::Status st = read(tls_cert, "--tls-cert", &security.cert_chain_pem);
+  if (absl::Status st =
+          ReadOptionalPemFile(tls_cert, "--tls-cert", &security.cert_chain_pem);
       !st.ok()) {
     return st;
   }
-  if (absl::Status st = read(tls_key, "--tls-key", &security.private_key_pem);
+  if (absl::Status st =
+          ReadOptionalPemFile(tls_key, "--tls-key", &security.private_key_pem);
       !st.ok()) {
     return st;
   }

@@ -23,4 +23,13 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& path,
   return pem;
 }
 
+absl::Status ReadOptionalPemFile(const std::string& path,
+                                 absl::string_view what, std::string* pem) {
+  if (path.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> text = ReadPemFile(path, what);
+  if (!text.ok()) return text.status();
+  *pem = *std::move(text);
+  return absl::OkStatus();
+}
+
 }  // namespace reelfarm

@@ -14,6 +14,10 @@ namespace reelfarm {
 absl::StatusOr<std::string> ReadPemFile(const std::string& path,
                                         absl::string_view what);
 
+// ReadPemFile into `*pem` when `path` is set; an unset flag leaves it alone.
+absl::Status ReadOptionalPemFile(const std::string& path,
+                                 absl::string_view what, std::string* pem);
+
 }  // namespace reelfarm
 
 #endif  // REELFARM_COMMON_PEM_FILE_H_

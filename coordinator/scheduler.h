@@ -176,6 +176,8 @@ class Scheduler {
   void RefreshSweepStateLocked(SweepEntry& sweep);
   v1::JobStatus JobStatusLocked(const SweepEntry& sweep, uint64_t slot) const;
   void DropLeaseLocked(uint64_t epoch);
+  // Drops the lease once it holds none of its jobs any more.
+  void DropLeaseIfSpentLocked(const LeaseEntry& lease);
   NodeEntry& TouchNodeLocked(const std::string& node_id);
   // Whether a live, unquarantined node the job has not failed on could
   // take it.

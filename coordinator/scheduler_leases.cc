@@ -117,11 +117,16 @@ absl::StatusOr<bool> Scheduler::CompleteUnsynced(const std::string& lease_id,
   FinishJobLocked(sweep, slot);
   IndexDoneLocked(sweep, slot);
   TouchNodeLocked(lease->node_id).failures_in_a_row = 0;
-  const bool lease_done = std::none_of(
-      lease->slots.begin(), lease->slots.end(),
-      [&](uint64_t s) { return sweep.jobs[s].lease_epoch == epoch; });
-  if (lease_done) DropLeaseLocked(epoch);
+  DropLeaseIfSpentLocked(*lease);
   return true;
+}
+
+void Scheduler::DropLeaseIfSpentLocked(const LeaseEntry& lease) {
+  const uint64_t epoch = lease.epoch;
+  const bool spent = std::none_of(
+      lease.slots.begin(), lease.slots.end(),
+      [&](uint64_t s) { return lease.sweep->jobs[s].lease_epoch == epoch; });
+  if (spent) DropLeaseLocked(epoch);
 }
 
 absl::StatusOr<FailOutcome> Scheduler::Fail(const std::string& lease_id,
@@ -158,10 +163,7 @@ absl::StatusOr<FailOutcome> Scheduler::FailUnsynced(const std::string& lease_id,
   RequeueLocked(sweep, slot, result.error(), /*give_up=*/!retryable, &dirty);
   outcome.will_retry = sweep.jobs[slot].state == v1::JOB_STATE_PENDING;
   store_->PutJobs(dirty).IgnoreError();  // a lost failure is retried anyway
-  const bool lease_done = std::none_of(
-      lease->slots.begin(), lease->slots.end(),
-      [&](uint64_t s) { return sweep.jobs[s].lease_epoch == epoch; });
-  if (lease_done) DropLeaseLocked(epoch);
+  DropLeaseIfSpentLocked(*lease);
   return outcome;
 }
 

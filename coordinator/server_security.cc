@@ -49,24 +49,18 @@ absl::StatusOr<ServerSecurity> LoadServerSecurity(
     if (!token.ok()) return token.status();
     security.token = *std::move(token);
   }
-  const auto read = [](const std::string& path, const char* flag,
-                       std::string* pem) -> absl::Status {
-    if (path.empty()) return absl::OkStatus();
-    absl::StatusOr<std::string> text = ReadPemFile(path, flag);
-    if (!text.ok()) return text.status();
-    *pem = *std::move(text);
-    return absl::OkStatus();
-  };
-  if (absl::Status st = read(tls_cert, "--tls-cert", &security.cert_chain_pem);
-      !st.ok()) {
-    return st;
-  }
-  if (absl::Status st = read(tls_key, "--tls-key", &security.private_key_pem);
+  if (absl::Status st =
+          ReadOptionalPemFile(tls_cert, "--tls-cert", &security.cert_chain_pem);
       !st.ok()) {
     return st;
   }
   if (absl::Status st =
-          read(tls_client_ca, "--tls-client-ca", &security.client_ca_pem);
+          ReadOptionalPemFile(tls_key, "--tls-key", &security.private_key_pem);
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = ReadOptionalPemFile(tls_client_ca, "--tls-client-ca",
+                                            &security.client_ca_pem);
       !st.ok()) {
     return st;
   }
