@@ -1,5 +1,6 @@
 // `reelfarm coordinator` and `reelfarm node`: the two long-running roles.
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -49,7 +50,11 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
   flags.Double("lease-ttl", &lease_ttl_s,
                "seconds a lease lives without a heartbeat");
   flags.Uint("max-attempts", &max_attempts,
-             "tries per job before it is marked failed");
+             "failed tries per job before it is marked failed");
+  uint32_t max_lost_leases = 10;
+  flags.Uint("max-lost-leases", &max_lost_leases,
+             "leases of a job that may expire (node died or went quiet) "
+             "before it is marked failed");
   std::string metrics_listen;
   flags.String("metrics-listen", &metrics_listen,
                "host:port serving Prometheus metrics at /metrics (port 0: "
@@ -77,6 +82,7 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
   options.metrics_listen = metrics_listen;
   options.scheduler.lease_ttl = absl::Seconds(lease_ttl_s);
   options.scheduler.default_max_attempts = max_attempts;
+  options.scheduler.max_lost_leases = std::max<uint32_t>(1, max_lost_leases);
   options.scheduler.quarantine_after_failures = quarantine_after;
   options.scheduler.quarantine_for = absl::Seconds(quarantine_s);
   std::unique_ptr<StateStore> store;

@@ -29,6 +29,10 @@ class CoordinatorMetrics;
 struct SchedulerOptions {
   absl::Duration lease_ttl = absl::Seconds(30);
   uint32_t default_max_attempts = 3;
+  // Leases of a job that may expire (its node died or stopped answering)
+  // before it is marked failed. Expiries do not use up attempts: a node
+  // killed for reasons of its own says nothing about the job.
+  uint32_t max_lost_leases = 10;
   // A node whose renders fail this many times in a row (retryable failures:
   // the node's fault more likely than the job's) gets no leases for
   // `quarantine_for`.

@@ -17,6 +17,7 @@ struct Scheduler::JobSlot {
   std::string id;
   v1::JobState state = v1::JOB_STATE_PENDING;
   uint32_t attempts = 0;
+  uint32_t lost_leases = 0;  // leases that expired while it was held
   uint64_t lease_epoch = 0;
   std::string last_error;
   std::unique_ptr<v1::JobResult> result;
@@ -43,6 +44,7 @@ struct Scheduler::SweepEntry {
     r.job_id = j.id;
     r.state = j.state;
     r.attempts = j.attempts;
+    r.lost_leases = j.lost_leases;
     r.lease_epoch = j.lease_epoch;
     r.last_error = j.last_error;
     if (j.result) r.result = *j.result;

@@ -194,11 +194,23 @@ int Scheduler::ExpireLeases() {
   for (uint64_t epoch : expired) {
     LeaseEntry& lease = leases_.at(epoch);
     for (uint64_t s : lease.slots) {
-      if (lease.sweep->jobs[s].lease_epoch != epoch) continue;
-      NoteFailedOnLocked(lease.sweep->jobs[s], lease.node_id);
+      JobSlot& j = lease.sweep->jobs[s];
+      if (j.lease_epoch != epoch) continue;
+      NoteFailedOnLocked(j, lease.node_id);
+      // A node that dies or goes quiet has not shown the job is bad: the
+      // try does not count against its attempts, only against a larger
+      // budget that still stops a job that takes every node down with it.
+      --j.attempts;
+      ++j.lost_leases;
+      const bool give_up = j.lost_leases >= options_.max_lost_leases;
       RequeueLocked(*lease.sweep, s,
-                    absl::StrCat("lease expired on node ", lease.node_id),
-                    /*give_up=*/false, &dirty);
+                    give_up
+                        ? absl::StrCat("lost its lease ", j.lost_leases,
+                                       " times (the node died or stopped "
+                                       "answering), last on node ",
+                                       lease.node_id)
+                        : absl::StrCat("lease expired on node ", lease.node_id),
+                    give_up, &dirty);
     }
     DropLeaseLocked(epoch);
   }

@@ -43,6 +43,7 @@ absl::Status Scheduler::Recover() {
     j.id = std::move(r.job_id);
     j.state = r.state;
     j.attempts = r.attempts;
+    j.lost_leases = r.lost_leases;
     j.lease_epoch = r.lease_epoch;
     j.last_error = std::move(r.last_error);
     if (r.state == v1::JOB_STATE_DONE) {

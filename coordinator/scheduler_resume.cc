@@ -166,6 +166,7 @@ uint64_t Scheduler::RequeueFinishedLocked(
     if (j.state == v1::JOB_STATE_DONE) UnindexDoneLocked(sweep, slot);
     j.result.reset();
     j.attempts = 0;
+    j.lost_leases = 0;
     j.lease_epoch = 0;
     j.failed_on.clear();
     j.last_error = why;

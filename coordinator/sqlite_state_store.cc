@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS jobs(
   job_id TEXT NOT NULL,
   state INTEGER NOT NULL,
   attempts INTEGER NOT NULL,
+  lost_leases INTEGER NOT NULL,
   lease_epoch INTEGER NOT NULL,
   last_error TEXT NOT NULL,
   result BLOB,
@@ -150,8 +151,8 @@ absl::StatusOr<std::unique_ptr<SqliteStateStore>> SqliteStateStore::Open(
        "INSERT OR REPLACE INTO sweeps(id, status) VALUES(?1, ?2)"},
       {&stmts->put_job,
        "INSERT OR REPLACE INTO jobs(sweep_id, slot, expansion_index, job_id, "
-       "state, attempts, lease_epoch, last_error, result) "
-       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+       "state, attempts, lease_epoch, last_error, result, lost_leases) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
       {&stmts->put_lease,
        "INSERT OR REPLACE INTO leases(epoch, sweep_id, slots, node_id, lane, "
        "expire_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"},
@@ -262,6 +263,7 @@ absl::Status SqliteStateStore::PutJobs(const std::vector<JobRecord>& jobs) {
     } else {
       put.BindNull(9);
     }
+    put.BindInt(10, job.lost_leases);
     if (absl::Status st = put.Run(); !st.ok()) {
       Rollback();
       return st;
@@ -335,7 +337,7 @@ absl::Status SqliteStateStore::Load(RecoveredState* state) {
   }
   auto jobs = db_->Prepare(
       "SELECT sweep_id, slot, expansion_index, job_id, state, attempts, "
-      "lease_epoch, last_error, result FROM jobs");
+      "lease_epoch, last_error, result, lost_leases FROM jobs");
   if (!jobs.ok()) return jobs.status();
   SqliteStatement& j = **jobs;
   for (;;) {
@@ -351,6 +353,7 @@ absl::Status SqliteStateStore::Load(RecoveredState* state) {
     r.attempts = static_cast<uint32_t>(j.ColumnInt(5));
     r.lease_epoch = static_cast<uint64_t>(j.ColumnInt(6));
     r.last_error = j.ColumnText(7);
+    r.lost_leases = static_cast<uint32_t>(j.ColumnInt(9));
     if (!j.ColumnIsNull(8) && !r.result.ParseFromString(j.ColumnBlob(8))) {
       return absl::DataLossError(absl::StrCat(
           db_->path(), ": the result of job ", r.job_id, " is unreadable"));

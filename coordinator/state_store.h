@@ -21,6 +21,7 @@ struct JobRecord {
   std::string job_id;
   v1::JobState state = v1::JOB_STATE_PENDING;
   uint32_t attempts = 0;
+  uint32_t lost_leases = 0;
   uint64_t lease_epoch = 0;  // 0 when not leased
   std::string last_error;
   v1::JobResult result;  // meaningful when state is DONE

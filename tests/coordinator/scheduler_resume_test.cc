@@ -227,6 +227,30 @@ TEST_F(SchedulerResumeTest, FailedJobAvoidsEveryNodeItFailedOn) {
   EXPECT_TRUE(Acquire("n3").has_value());
 }
 
+TEST_F(SchedulerResumeTest, LostLeasesUseTheirOwnBudgetNotAttempts) {
+  options_.max_lost_leases = 4;
+  scheduler_ = std::make_unique<Scheduler>(&store_, &clock_, options_);
+  auto sub = scheduler_->Submit(GridSpec(1, 1, "/out"));
+  // More expiries than attempts (2): the job is still tried.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Acquire("n" + std::to_string(i)).has_value()) << i;
+    clock_.Advance(options_.lease_ttl + absl::Seconds(1));
+    EXPECT_EQ(scheduler_->ExpireLeases(), 1);
+  }
+  auto jobs = scheduler_->ListJobs(sub->sweep_id);
+  EXPECT_EQ((*jobs)[0].state(), v1::JOB_STATE_PENDING);
+  EXPECT_EQ((*jobs)[0].attempts(), 0u);
+  // The fourth loss ends it, with an error that says why.
+  ASSERT_TRUE(Acquire("n9").has_value());
+  clock_.Advance(options_.lease_ttl + absl::Seconds(1));
+  scheduler_->ExpireLeases();
+  jobs = scheduler_->ListJobs(sub->sweep_id);
+  EXPECT_EQ((*jobs)[0].state(), v1::JOB_STATE_FAILED);
+  EXPECT_NE((*jobs)[0].last_error().find("lost its lease 4 times"),
+            std::string::npos)
+      << (*jobs)[0].last_error();
+}
+
 TEST_F(SchedulerResumeTest, FailedJobGoesBackToTheOnlyNodeThereIs) {
   ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 1, "/out")).ok());
   auto lease = Acquire("n1");
