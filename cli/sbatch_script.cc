@@ -111,36 +111,18 @@ requeue_if_asked
 exit "${sweep_rc:-1}"
 )sh";
 
-// Workers join a coordinator that runs elsewhere (a login node).
+// Workers join a coordinator that runs elsewhere (a login node). With
+// IDLE_EXIT, each node exits once it has had no work for that long, and the
+// job ends with the last of them.
 constexpr char kWorkersBody[] = R"sh(
-srun --ntasks-per-node=1 --kill-on-bad-exit=0 \
-  "$REELFARM" node --coordinator "$COORDINATOR" --token-file "$TOKEN_FILE" \
-  --drain-timeout "$DRAIN_TIMEOUT" &
+node=("$REELFARM" node --coordinator "$COORDINATOR" --token-file "$TOKEN_FILE"
+  --drain-timeout "$DRAIN_TIMEOUT")
+((IDLE_EXIT == 0)) || node+=(--exit-when-idle "$IDLE_EXIT")
+srun --ntasks-per-node=1 --kill-on-bad-exit=0 "${node[@]}" &
 WORKERS=$!
 [[ -z $DRAIN_SIGNAL ]] || drain "$DRAIN_SIGNAL"
-
-# With IDLE_EXIT, leave once the coordinator has had no running sweep for
-# that long.
-running() {
-  "$REELFARM" status --coordinator "$COORDINATOR" --token-file "$TOKEN_FILE" |
-    awk '$2 == "running" { found = 1 } END { exit !found }'
-}
-idle_since=$SECONDS
-while [[ -z $DRAIN_SIGNAL ]] && kill -0 "$WORKERS" 2>/dev/null; do
-  if ((IDLE_EXIT > 0)); then
-    if running 2>/dev/null; then idle_since=$SECONDS; fi
-    if ((SECONDS - idle_since >= IDLE_EXIT)); then
-      log "no running sweep for ${IDLE_EXIT} s: draining"
-      kill -USR2 "$WORKERS" 2>/dev/null || true
-      break
-    fi
-    sleep 10 &
-    wait $! || true
-  else
-    wait "$WORKERS" || true
-  fi
-done
 wait_workers
+log "the workers ended"
 requeue_if_asked
 )sh";
 

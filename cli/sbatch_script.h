@@ -42,8 +42,8 @@ struct SbatchOptions {
   bool workers_only = false;
   std::string coordinator;  // host:port
   uint32_t array = 0;       // >0: a job array of that many 1-node tasks
-  // Workers drain after the coordinator has no running sweep for this long;
-  // 0: they run until the time limit or scancel.
+  // Each worker exits after it has had no work for this long (`reelfarm
+  // node --exit-when-idle`); 0: they run until the time limit or scancel.
   uint32_t idle_exit_s = 0;
 };
 

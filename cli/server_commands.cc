@@ -141,6 +141,10 @@ int NodeCommand(const std::vector<std::string>& args) {
   flags.Double("drain-timeout", &drain_timeout_s,
                "seconds a drain waits for current jobs before handing them "
                "back");
+  double exit_when_idle_s = 0;
+  flags.Double("exit-when-idle", &exit_when_idle_s,
+               "exit 0 once no lane has had work for this many seconds (0: "
+               "never)");
   ClientSecurityFlags security_flags;
   security_flags.Register(flags);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
@@ -157,6 +161,10 @@ int NodeCommand(const std::vector<std::string>& args) {
     return Fail("node", absl::InvalidArgumentError(
                             "--coordinator HOST:PORT is required"));
   }
+  if (exit_when_idle_s < 0) {
+    return Fail("node", absl::InvalidArgumentError(
+                            "--exit-when-idle must not be negative"));
+  }
   absl::StatusOr<ClientSecurity> security = security_flags.Load();
   if (!security.ok()) return Fail("node", security.status());
   absl::StatusOr<std::vector<v1::Device>> found = DiscoverDevices(devices);
@@ -168,6 +176,7 @@ int NodeCommand(const std::vector<std::string>& args) {
   options.lanes = lanes;
   options.node_id = node_id;
   options.precision = precision;
+  options.exit_when_idle = absl::Seconds(exit_when_idle_s);
   options.slurm = SlurmProvenanceFromEnvironment(
       [](const char* name) { return std::getenv(name); });
   NodeAgent node(options);

@@ -109,8 +109,8 @@ int SlurmCommand(const std::vector<std::string>& args) {
   flags.Uint("array", &o.array,
              "with --workers-only: a job array of this many 1-node jobs");
   flags.Uint("idle-exit", &o.idle_exit_s,
-             "with --workers-only: drain after this many seconds without a "
-             "running sweep (0: never)");
+             "with --workers-only: a worker exits after this many seconds "
+             "without work (0: never)");
   o.reelfarm = SelfPath();
   flags.String("reelfarm", &o.reelfarm, "the reelfarm binary the job runs");
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);

@@ -139,6 +139,7 @@ absl::Status NodeAgent::Start() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     lanes_running_ = options_.lanes;
+    idle_since_ = absl::Now();
   }
   for (uint32_t lane = 0; lane < options_.lanes; ++lane) {
     lanes_.emplace_back([this, lane] {
@@ -153,6 +154,23 @@ absl::Status NodeAgent::Start() {
 
 void NodeAgent::CancelPollsLocked() {
   for (grpc::ClientContext* ctx : polling_) ctx->TryCancel();
+}
+
+void NodeAgent::SetBusy(bool busy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (busy) {
+    ++lanes_busy_;
+  } else {
+    --lanes_busy_;
+    idle_since_ = absl::Now();
+  }
+}
+
+bool NodeAgent::IdleTooLong() {
+  if (options_.exit_when_idle <= absl::ZeroDuration()) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  return lanes_busy_ == 0 &&
+         absl::Now() - idle_since_ >= options_.exit_when_idle;
 }
 
 void NodeAgent::Drain() {
@@ -193,14 +211,27 @@ void NodeAgent::Wait() {
 
 void NodeAgent::LaneLoop(uint32_t lane) {
   absl::Duration backoff = absl::Milliseconds(50);
+  // An idle node notices within a poll, so polls are no longer than the
+  // idle limit.
+  const absl::Duration wait =
+      options_.exit_when_idle > absl::ZeroDuration()
+          ? std::min(options_.acquire_wait, options_.exit_when_idle)
+          : options_.acquire_wait;
   while (!draining_.load()) {
+    if (IdleTooLong()) {
+      if (!exited_idle_.exchange(true)) {
+        LogInfo("node ", node_id_, ": no work for ",
+                absl::FormatDuration(options_.exit_when_idle), "; draining");
+      }
+      Drain();
+      break;
+    }
     v1::AcquireLeaseRequest request;
     request.set_node_id(node_id_);
     request.set_lane(lane);
-    request.set_wait_ms(static_cast<uint32_t>(
-        absl::ToInt64Milliseconds(options_.acquire_wait)));
+    request.set_wait_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(wait)));
     v1::AcquireLeaseResponse response;
-    auto ctx = Context(options_.acquire_wait + options_.rpc_timeout);
+    auto ctx = Context(wait + options_.rpc_timeout);
     {
       // Checked under the lock Drain takes, so a drain either sees this poll
       // and cancels it or this lane sees the drain.
@@ -232,7 +263,11 @@ void NodeAgent::LaneLoop(uint32_t lane) {
       continue;
     }
     backoff = absl::Milliseconds(50);
-    if (response.has_lease()) RunLease(lane, response.lease());
+    if (response.has_lease()) {
+      SetBusy(true);
+      RunLease(lane, response.lease());
+      SetBusy(false);
+    }
   }
 }
 

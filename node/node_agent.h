@@ -34,6 +34,9 @@ struct NodeOptions {
   // The SLURM job step this node runs in; copied into every result.
   std::optional<v1::SlurmProvenance> slurm;
   absl::Duration acquire_wait = absl::Seconds(5);
+  // When positive, the node drains and its lanes exit once none of them has
+  // had work for this long (no lease granted, or none could be asked for).
+  absl::Duration exit_when_idle = absl::ZeroDuration();
   absl::Duration rpc_timeout = absl::Seconds(30);
 };
 
@@ -67,6 +70,9 @@ class NodeAgent {
   const std::string& node_id() const { return node_id_; }
   uint64_t jobs_completed() const { return jobs_completed_.load(); }
   uint64_t jobs_failed() const { return jobs_failed_.load(); }
+  // True when the lanes exited because they had no work for
+  // `exit_when_idle`.
+  bool exited_idle() const { return exited_idle_.load(); }
 
  private:
   struct ActiveLease;
@@ -86,6 +92,11 @@ class NodeAgent {
                     const v1::JobResult& result, bool failed, bool retryable,
                     const ActiveLease& active);
   void CancelPollsLocked();
+  // Counts a lane in or out of work; out restarts the idle clock.
+  void SetBusy(bool busy);
+  // True when `exit_when_idle` is set and no lane has had work for that
+  // long.
+  bool IdleTooLong();
   // Waits `d` unless the agent stops first; false when it stopped.
   bool Pause(absl::Duration d);
   std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) const;
@@ -99,6 +110,7 @@ class NodeAgent {
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> jobs_completed_{0};
   std::atomic<uint64_t> jobs_failed_{0};
+  std::atomic<bool> exited_idle_{false};
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -107,6 +119,8 @@ class NodeAgent {
   std::set<grpc::ClientContext*> polling_;  // lanes waiting in AcquireLease
   std::vector<std::thread> lanes_;
   uint32_t lanes_running_ = 0;  // guarded by mu_; cv_ signals changes
+  uint32_t lanes_busy_ = 0;     // guarded by mu_: lanes running a lease
+  absl::Time idle_since_;       // guarded by mu_: when the last lease ended
   // Per lane, the renderers it has made, by name; only its lane touches one.
   std::vector<std::map<std::string, std::unique_ptr<Renderer>>> renderers_;
   std::thread heartbeat_;

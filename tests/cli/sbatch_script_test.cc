@@ -87,6 +87,17 @@ TEST(SbatchScriptTest, WorkersOnlyArray) {
   EXPECT_TRUE(absl::StrContains(*s, "COORDINATOR='login1:7400'\n"));
   EXPECT_FALSE(absl::StrContains(*s, "reelfarm\" coordinator"));
   EXPECT_FALSE(absl::StrContains(*s, "SWEEP="));
+  EXPECT_TRUE(absl::StrContains(*s, "IDLE_EXIT=0\n"));
+  EXPECT_TRUE(BashParses(*s));
+
+  // Idle workers exit on their own; the script does not poll the
+  // coordinator.
+  o.idle_exit_s = 30;
+  s = RenderSbatchScript(o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(absl::StrContains(*s, "IDLE_EXIT=30\n"));
+  EXPECT_TRUE(absl::StrContains(*s, "--exit-when-idle \"$IDLE_EXIT\""));
+  EXPECT_FALSE(absl::StrContains(*s, " status "));
   EXPECT_TRUE(BashParses(*s));
 }
 

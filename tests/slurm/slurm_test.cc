@@ -1,21 +1,26 @@
 // A real SLURM cluster on this machine (slurmctld, munged and one slurmd per
 // emulated node, fake GPUs through GRES; ../shared/slurm-local), and sweeps
-// rendered through the script `reelfarm slurm` writes: once straight
-// through, once requeued halfway.
+// rendered through the scripts `reelfarm slurm` writes: once straight
+// through, once requeued halfway, and once by a job array of workers that
+// join a coordinator running outside SLURM.
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/sha256.h"
 #include "nlohmann/json.hpp"
@@ -93,12 +98,20 @@ class SlurmTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (coordinator_ != nullptr) {
+      coordinator_->Signal(SIGTERM);
+      coordinator_->Wait();
+    }
     if (!started_) return;
     std::string log;
     if (HasFailure()) {
-      Shell(absl::StrCat("tail -n 40 ", Quote((dir_ / "job.out").string())),
-            &log);
-      std::cerr << "job log:\n" << log;
+      Shell(
+          absl::StrCat(
+              "cd ", Quote(dir_.string()),
+              " && tail -n 40 job.out workers-*.out coordinator.log client.err",
+              " 2>/dev/null"),
+          &log);
+      std::cerr << "job logs:\n" << log;
     }
     Shell(
         absl::StrCat(Quote(SlurmLocalDir() + "/stop.sh"), " ", Quote(cluster_)),
@@ -113,14 +126,14 @@ class SlurmTest : public ::testing::Test {
       prompt_list << (i ? ", " : "") << "prompt " << i;
     }
     const fs::path path = dir_ / "sweep's file.yaml";  // a quote to survive
-    std::ofstream(path) << "name: slurm\n"
-                        << "renderer: {name: test-pattern, ms_per_job: "
-                        << ms_per_job << "}\n"
-                        << "formats: [frames]\n"
-                        << "defaults: {W: 16, H: 16, L: 2, steps: 2, guidance_scale: 7}\n"
-                        << "grid:\n"
-                        << "  prompt: [" << prompt_list.str() << "]\n"
-                        << "  seed: {range: [0, " << seeds << "]}\n";
+    std::ofstream(path)
+        << "name: slurm\n"
+        << "renderer: {name: test-pattern, ms_per_job: " << ms_per_job << "}\n"
+        << "formats: [frames]\n"
+        << "defaults: {W: 16, H: 16, L: 2, steps: 2, guidance_scale: 7}\n"
+        << "grid:\n"
+        << "  prompt: [" << prompt_list.str() << "]\n"
+        << "  seed: {range: [0, " << seeds << "]}\n";
     return path.string();
   }
 
@@ -174,8 +187,10 @@ class SlurmTest : public ::testing::Test {
   }
 
   // Every job done once, its files where the manifest says with the sha256
-  // it says, and its SLURM provenance from job `id`.
-  void CheckManifest(const json& m, size_t jobs, const std::string& id) {
+  // it says, and its SLURM provenance from job `id` (`id_field`: job_id, or
+  // array_job_id for the tasks of a job array).
+  void CheckManifest(const json& m, size_t jobs, const std::string& id,
+                     const char* id_field = "job_id") {
     ASSERT_EQ(m["jobs"].size(), jobs);
     EXPECT_EQ(m["sweep"]["state"], "done");
     std::set<std::string> ids, folders;
@@ -192,7 +207,7 @@ class SlurmTest : public ::testing::Test {
         EXPECT_EQ(*sha, f["sha256"]);
       }
       ASSERT_TRUE(j.contains("slurm"));
-      EXPECT_EQ(j["slurm"]["job_id"], id);
+      EXPECT_EQ(j["slurm"][id_field], id);
       const std::string node = j["slurm"]["node_name"];
       EXPECT_TRUE(node == "n1" || node == "n2" || node == "n3") << node;
     }
@@ -206,9 +221,49 @@ class SlurmTest : public ::testing::Test {
     EXPECT_EQ(published, jobs);
   }
 
+  // `PREFIX reelfarm ARGS... --coordinator ... --token-file ...`; returns
+  // its exit code, `out` gets its stdout (its stderr goes to client.err).
+  int Client(const std::string& args, std::string* out,
+             const std::string& prefix = "") {
+    return Shell(absl::StrCat(prefix, Quote(REELFARM_BINARY), " ", args,
+                              " --coordinator ", coordinator_address_,
+                              " --token-file ", Quote(token_file_), " 2>>",
+                              Quote((dir_ / "client.err").string())),
+                 out);
+  }
+
+  // `reelfarm coordinator` as a plain process of this machine, outside
+  // SLURM, on 127.0.0.1 (which every emulated node reaches); returns once
+  // it listens.
+  void StartCoordinator() {
+    token_file_ = (dir_ / "token").string();
+    std::ofstream(token_file_) << "slurm-workers-test-token\n";
+    fs::permissions(token_file_, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace);
+    const fs::path address_file = dir_ / "coordinator.address";
+    coordinator_ = std::make_unique<Subprocess>(std::vector<std::string>{
+        "/bin/bash", "-c",
+        absl::StrCat("exec ", Quote(REELFARM_BINARY),
+                     " coordinator --listen 127.0.0.1:0 --address-file ",
+                     Quote(address_file.string()), " --state-dir ",
+                     Quote((dir_ / "state").string()), " --token-file ",
+                     Quote(token_file_), " >",
+                     Quote((dir_ / "coordinator.log").string()), " 2>&1")});
+    ASSERT_TRUE(WaitUntil(std::chrono::seconds(20), [&] {
+      std::ifstream in(address_file);
+      std::string line;
+      return std::getline(in, line) && !line.empty();
+    })) << "the coordinator wrote no address";
+    std::ifstream in(address_file);
+    std::getline(in, coordinator_address_);
+  }
+
   fs::path dir_;
   std::string cluster_;
   bool started_ = false;
+  std::unique_ptr<Subprocess> coordinator_;
+  std::string coordinator_address_;
+  std::string token_file_;
 };
 
 TEST_F(SlurmTest, SweepRendersThroughTheSbatchScript) {
@@ -258,6 +313,14 @@ TEST_F(SlurmTest, RequeuedJobResumesWithoutRenderingAgain) {
   for (const json& j : first["jobs"]) {
     if (j["status"] == "done") first_results[j["id"]] = j;
   }
+  // Output folders the first run published. SLURM stops the coordinator and
+  // the workers together, so a job published just then may have lost its
+  // report; the second run finds its files and keeps them, first run's
+  // provenance included.
+  std::set<std::string> published_first;
+  for (const auto& e : fs::directory_iterator(dir_ / "out")) {
+    if (e.is_directory()) published_first.insert(e.path().filename().string());
+  }
 
   std::map<std::string, std::string> job;
   ASSERT_TRUE(WaitUntil(std::chrono::seconds(90), [&] {
@@ -269,7 +332,7 @@ TEST_F(SlurmTest, RequeuedJobResumesWithoutRenderingAgain) {
   EXPECT_EQ(job["Restarts"], "1");
   const json m = Manifest();
   CheckManifest(m, 48, id);
-  int resumed = 0;
+  int resumed = 0, unreported = 0;
   for (const json& j : m["jobs"]) {
     SCOPED_TRACE(j.dump());
     auto it = first_results.find(j["id"]);
@@ -278,18 +341,135 @@ TEST_F(SlurmTest, RequeuedJobResumesWithoutRenderingAgain) {
       EXPECT_EQ(j["slurm"]["restart_count"], 0);
       EXPECT_EQ(j["timings"], it->second["timings"]);
       EXPECT_EQ(j["files"], it->second["files"]);
+    } else if (published_first.count(j["output"].get<std::string>())) {
+      EXPECT_EQ(j["slurm"]["restart_count"], 0);
+      ++unreported;
     } else {
       EXPECT_EQ(j["slurm"]["restart_count"], 1);
       ++resumed;
     }
   }
-  EXPECT_EQ(resumed, 48 - done_first);
+  EXPECT_EQ(resumed + unreported, 48 - done_first);
   EXPECT_GT(resumed, 0);
   // The log holds both runs.
   std::ifstream log(dir_ / "job.out");
   std::string text((std::istreambuf_iterator<char>(log)), {});
   EXPECT_NE(text.find("(restart 0)"), std::string::npos) << text;
   EXPECT_NE(text.find("(restart 1)"), std::string::npos) << text;
+}
+
+TEST_F(SlurmTest, WorkerArrayJoinsACoordinatorOutsideSlurm) {
+  ASSERT_NO_FATAL_FAILURE(StartCoordinator());
+  const std::string sweep = WriteSweep(4, 6, 500);  // 24 jobs, ~2 s on 6 lanes
+  std::string out;
+  ASSERT_EQ(Client(absl::StrCat("submit ", Quote(sweep), " --out ",
+                                Quote((dir_ / "out").string())),
+                   &out),
+            0)
+      << out;
+  const std::string sweep_id(
+      absl::StripAsciiWhitespace(out.substr(0, out.find('\n'))));
+  ASSERT_FALSE(sweep_id.empty()) << out;
+
+  // Three 1-node tasks of 2 GPUs each: one task per node.
+  ASSERT_EQ(
+      Shell(absl::StrCat(
+                Quote(REELFARM_BINARY), " slurm --workers-only --coordinator ",
+                coordinator_address_, " --token-file ", Quote(token_file_),
+                " --array 3 --gpus-per-node 2 --idle-exit 2 --time 10",
+                " --job-name rf-workers --drain-timeout 5 --output ",
+                Quote((dir_ / "workers-%a.out").string()), " --script ",
+                Quote((dir_ / "workers.sbatch").string()), " --sbatch-line ",
+                Quote(absl::StrCat("--chdir=", dir_.string())), " --submit"),
+            &out),
+      0)
+      << out;
+  const std::string id(absl::StripAsciiWhitespace(
+      out.substr(out.rfind("\n", out.size() - 2) + 1)));
+  ASSERT_FALSE(id.empty()) << out;
+
+  // `timeout` bounds the watch: a sweep that never finishes fails here.
+  std::string watched;
+  ASSERT_EQ(
+      Shell(absl::StrCat("timeout 60 ", Quote(REELFARM_BINARY), " watch ",
+                         sweep_id, " --coordinator ", coordinator_address_,
+                         " --token-file ", Quote(token_file_)),
+            &watched),
+      0)
+      << watched;
+
+  // With no work left the workers exit on their own and every task of the
+  // array leaves the queue, completed.
+  std::map<std::string, std::string> task_states;
+  const auto all_tasks_over = [&] {
+    std::string text;
+    if (Shell(absl::StrCat("scontrol show job -o ", id), &text) != 0) {
+      return false;
+    }
+    task_states.clear();
+    for (absl::string_view line :
+         absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
+      std::map<std::string, std::string> fields;
+      for (absl::string_view word :
+           absl::StrSplit(line, ' ', absl::SkipEmpty())) {
+        const size_t eq = word.find('=');
+        if (eq != absl::string_view::npos) {
+          fields[std::string(word.substr(0, eq))] =
+              std::string(word.substr(eq + 1));
+        }
+      }
+      task_states[fields["ArrayTaskId"]] = fields["JobState"];
+    }
+    for (const auto& [task, state] : task_states) {
+      if (state == "PENDING" || state == "RUNNING" || state == "CONFIGURING" ||
+          state == "COMPLETING") {
+        return false;
+      }
+    }
+    return task_states.size() == 3;
+  };
+  ASSERT_TRUE(WaitUntil(std::chrono::seconds(40), all_tasks_over))
+      << "array job " << id << " still queued";
+  EXPECT_EQ(task_states,
+            (std::map<std::string, std::string>{
+                {"0", "COMPLETED"}, {"1", "COMPLETED"}, {"2", "COMPLETED"}}));
+
+  // The coordinator writes the manifest on its own; wait for the last
+  // results to reach it.
+  json m;
+  ASSERT_TRUE(WaitUntil(std::chrono::seconds(20), [&] {
+    m = Manifest();
+    return DoneCount(m) == 24 && m["sweep"]["state"] == "done";
+  })) << m.dump();
+  CheckManifest(m, 24, id, "array_job_id");
+  // Each task is a SLURM job of its own, on a node of its own.
+  std::map<std::string, std::set<std::string>> job_ids, nodes;
+  for (const json& j : m["jobs"]) {
+    SCOPED_TRACE(j.dump());
+    ASSERT_TRUE(j["slurm"].contains("array_task_id"));
+    const std::string task = j["slurm"]["array_task_id"];
+    EXPECT_TRUE(task == "0" || task == "1" || task == "2") << task;
+    EXPECT_EQ(j["slurm"]["restart_count"], 0);
+    job_ids[task].insert(j["slurm"]["job_id"].get<std::string>());
+    nodes[task].insert(j["slurm"]["node_name"].get<std::string>());
+  }
+  std::cout << "jobs per array task:";
+  for (const auto& [task, ids] : job_ids) {
+    int n = 0;
+    for (const json& j : m["jobs"]) n += j["slurm"]["array_task_id"] == task;
+    std::cout << " " << task << ":" << n;
+  }
+  std::cout << "\n";
+  EXPECT_GE(job_ids.size(), 2u) << "only one array task rendered";
+  std::set<std::string> distinct_jobs, distinct_nodes;
+  for (const auto& [task, ids] : job_ids) {
+    EXPECT_EQ(ids.size(), 1u) << task;
+    EXPECT_EQ(nodes[task].size(), 1u) << task;
+    distinct_jobs.insert(ids.begin(), ids.end());
+    distinct_nodes.insert(nodes[task].begin(), nodes[task].end());
+  }
+  EXPECT_EQ(distinct_jobs.size(), job_ids.size());
+  EXPECT_EQ(distinct_nodes.size(), job_ids.size());
 }
 
 }  // namespace
