@@ -29,9 +29,12 @@ trap 'drain TERM' TERM
 
 # Waits for the workers to finish draining; a second signal interrupts the
 # wait and is forwarded too.
+# A trap interrupts `wait` (status > 128) while the step still runs; the
+# wait that reaps it gives the step's own status, kept in WORKERS_RC.
+WORKERS_RC=0
 wait_workers() {
   while [[ -n $WORKERS ]] && kill -0 "$WORKERS" 2>/dev/null; do
-    wait "$WORKERS" || true
+    if wait "$WORKERS"; then WORKERS_RC=0; else WORKERS_RC=$?; fi
   done
   WORKERS=
 }
@@ -122,8 +125,9 @@ srun --ntasks-per-node=1 --kill-on-bad-exit=0 "${node[@]}" &
 WORKERS=$!
 [[ -z $DRAIN_SIGNAL ]] || drain "$DRAIN_SIGNAL"
 wait_workers
-log "the workers ended"
+log "the workers ended (status $WORKERS_RC)"
 requeue_if_asked
+exit "$WORKERS_RC"
 )sh";
 
 absl::Status CheckLine(absl::string_view what, absl::string_view value) {

@@ -97,6 +97,8 @@ TEST(SbatchScriptTest, WorkersOnlyArray) {
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_TRUE(absl::StrContains(*s, "IDLE_EXIT=30\n"));
   EXPECT_TRUE(absl::StrContains(*s, "--exit-when-idle \"$IDLE_EXIT\""));
+  // A worker step that fails makes the array task fail.
+  EXPECT_TRUE(absl::StrContains(*s, "exit \"$WORKERS_RC\""));
   EXPECT_FALSE(absl::StrContains(*s, " status "));
   EXPECT_TRUE(BashParses(*s));
 }
