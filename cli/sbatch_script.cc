@@ -66,7 +66,8 @@ HEAD=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1)
 ADDR_FILE=$STATE_DIR/coordinator-$SLURM_JOB_ID.address
 rm -f "$ADDR_FILE"
 "$REELFARM" coordinator --listen "$HEAD:$PORT" --address-file "$ADDR_FILE" \
-  --state-dir "$STATE_DIR" --token-file "$TOKEN_FILE" --lease-ttl "$LEASE_TTL" &
+  --state-dir "$STATE_DIR" --token-file "$TOKEN_FILE" --lease-ttl "$LEASE_TTL" \
+  --shutdown-grace "$DRAIN_TIMEOUT" &
 COORD=$!
 for ((i = 0; i < 1200; i++)); do
   [[ -s $ADDR_FILE ]] && break

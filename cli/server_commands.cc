@@ -51,6 +51,11 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
                "seconds a lease lives without a heartbeat");
   flags.Uint("max-attempts", &max_attempts,
              "failed tries per job before it is marked failed");
+  double shutdown_grace_s = 10;
+  flags.Double("shutdown-grace", &shutdown_grace_s,
+               "on SIGTERM, seconds to keep serving nodes that hold jobs "
+               "(no new work) so their results are recorded; a second "
+               "signal stops at once");
   uint32_t max_lost_leases = 10;
   flags.Uint("max-lost-leases", &max_lost_leases,
              "leases of a job that may expire (node died or went quiet) "
@@ -82,6 +87,7 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
   options.metrics_listen = metrics_listen;
   options.scheduler.lease_ttl = absl::Seconds(lease_ttl_s);
   options.scheduler.default_max_attempts = max_attempts;
+  options.lease_grace = absl::Seconds(std::max(0.0, shutdown_grace_s));
   options.scheduler.max_lost_leases = std::max<uint32_t>(1, max_lost_leases);
   options.scheduler.quarantine_after_failures = quarantine_after;
   options.scheduler.quarantine_for = absl::Seconds(quarantine_s);

@@ -93,7 +93,11 @@ void CoordinatorServer::ExpiryLoop() {
 void CoordinatorServer::Shutdown(absl::Duration grace) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
+    if (stopping_) {
+      // Asked again while waiting for leases: stop waiting.
+      if (scheduler_) scheduler_->StopWaitingForLeases();
+      return;
+    }
     stopping_ = true;
   }
   cv_.notify_all();
@@ -103,6 +107,16 @@ void CoordinatorServer::Shutdown(absl::Duration grace) {
   // Long polls return at once; then in-flight calls get `grace` to finish.
   if (scheduler_) scheduler_->Shutdown();
   if (waiters_) waiters_->Shutdown();
+  if (scheduler_ && options_.lease_grace > absl::ZeroDuration()) {
+    LogInfo("no new leases; waiting up to ",
+            absl::FormatDuration(options_.lease_grace),
+            " for nodes to report the jobs they hold");
+    if (!scheduler_->WaitForLeasesToEnd(options_.lease_grace)) {
+      LogWarning(
+          "stopping with leases outstanding: their jobs go back to the "
+          "queue when they expire");
+    }
+  }
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() +
                       absl::ToChronoNanoseconds(grace));

@@ -31,6 +31,10 @@ struct CoordinatorOptions {
   SchedulerOptions scheduler;
   absl::Duration manifest_interval = absl::Seconds(1);
   absl::Duration max_lease_wait = absl::Seconds(10);
+  // On Shutdown, how long to keep serving nodes that still hold leases, so
+  // that results of jobs finishing as the coordinator stops (a SLURM job
+  // ending, say) are recorded. No new leases are granted meanwhile.
+  absl::Duration lease_grace = absl::ZeroDuration();
   Clock* clock = nullptr;  // nullptr: the real clock
   // A token, or an explicit `insecure`; Start refuses neither.
   ServerSecurity security;

@@ -143,6 +143,11 @@ class Scheduler {
 
   // Wakes every waiter and makes them return; no new leases afterwards.
   void Shutdown();
+  // After Shutdown: blocks until every lease has ended (its jobs reported,
+  // handed back or expired), StopWaitingForLeases is called, or `timeout`
+  // passes (real time). True when none is left.
+  bool WaitForLeasesToEnd(absl::Duration timeout);
+  void StopWaitingForLeases();
 
   absl::Duration lease_ttl() const { return options_.lease_ttl; }
 
@@ -211,6 +216,7 @@ class Scheduler {
   mutable std::condition_variable work_cv_;    // pending work appeared
   mutable std::condition_variable change_cv_;  // a job or sweep changed
   bool shutdown_ = false;
+  bool stop_waiting_for_leases_ = false;
   uint64_t next_epoch_ = 1;
   std::vector<std::unique_ptr<SweepEntry>> sweeps_;  // submission order
   std::map<uint64_t, LeaseEntry> leases_;

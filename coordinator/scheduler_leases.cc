@@ -29,6 +29,20 @@ Scheduler::LeaseEntry* Scheduler::FindLeaseLocked(const std::string& lease_id,
 void Scheduler::DropLeaseLocked(uint64_t epoch) {
   leases_.erase(epoch);
   store_->DeleteLease(epoch).IgnoreError();  // an orphan expires on recovery
+  change_cv_.notify_all();                   // WaitForLeasesToEnd
+}
+
+bool Scheduler::WaitForLeasesToEnd(absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return change_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [this] {
+    return leases_.empty() || stop_waiting_for_leases_;
+  }) && leases_.empty();
+}
+
+void Scheduler::StopWaitingForLeases() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stop_waiting_for_leases_ = true;
+  change_cv_.notify_all();
 }
 
 std::vector<std::string> Scheduler::Heartbeat(

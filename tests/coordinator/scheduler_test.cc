@@ -236,6 +236,20 @@ TEST_F(SchedulerTest, WatchersPageThroughFinishedJobs) {
   EXPECT_EQ(scheduler_->GetSweep(sub->sweep_id)->state(), v1::SWEEP_STATE_DONE);
 }
 
+TEST_F(SchedulerTest, ShuttingDownStillTakesResultsOfHeldLeases) {
+  ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 2, "/tmp/out")).ok());
+  v1::Lease lease = MustAcquire();
+  scheduler_->Shutdown();
+  auto none = scheduler_->Acquire("n2", 0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());  // no new work while stopping
+  EXPECT_FALSE(scheduler_->WaitForLeasesToEnd(absl::Milliseconds(1)));
+  auto done = scheduler_->Complete(lease.id(), lease.epoch(), ResultFor(lease));
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(*done);
+  EXPECT_TRUE(scheduler_->WaitForLeasesToEnd(absl::ZeroDuration()));
+}
+
 TEST_F(SchedulerTest, UnknownSweepIsNotFound) {
   EXPECT_EQ(scheduler_->GetSweep("sw-nope").status().code(),
             absl::StatusCode::kNotFound);
