@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/context_settings.h"
 #include "common/sha256.h"
 
 namespace reelfarm {
@@ -56,6 +57,17 @@ std::string CanonicalRenderBytes(const v1::RenderParams& p,
   PutNumber(&out, "motion_loras", m.motion_loras_size());
   for (const v1::LoraRef& l : m.motion_loras()) PutLora(&out, "mlora", l);
   PutLora(&out, "adapter", m.adapter_lora());
+  // Windows change the pixels; left at their defaults they add nothing, so
+  // the ids of sweeps without these keys stay as they were. How many
+  // devices render a video does not change it (beyond float rounding).
+  const ContextSettings ctx = ContextSettingsOf(p);
+  if (!ctx.IsDefault()) {
+    PutNumber(&out, "ctx_length", ctx.length);
+    PutNumber(&out, "ctx_stride", ctx.stride);
+    PutText(&out, "ctx_fuse", ctx.fuse);
+    PutNumber(&out, "ctx_loop", ctx.loop ? 1 : 0);
+    PutNumber(&out, "free_noise", ctx.free_noise ? 1 : 0);
+  }
   return out;
 }
 

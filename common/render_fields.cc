@@ -71,6 +71,15 @@ absl::Status ApplyGuidance(const AxisValue& v, RenderParams* p) {
   return st;
 }
 
+template <void (RenderParams::*Set)(bool)>
+absl::Status ApplyBool(const AxisValue& v, RenderParams* p) {
+  if (v.value_case() != AxisValue::kBoolean) {
+    return WrongKind(v, "true or false");
+  }
+  (p->*Set)(v.boolean());
+  return absl::OkStatus();
+}
+
 template <v1::ModelRef* (v1::ModelSet::*Mutable)()>
 absl::Status ApplyModel(const AxisValue& v, RenderParams* p) {
   if (v.value_case() != AxisValue::kModel) return WrongKind(v, "a model path");
@@ -125,6 +134,18 @@ const std::vector<RenderField>& RenderFields() {
        &ApplyModel<&v1::ModelSet::mutable_inference_config>},
       {"lora_model_path", "", FieldKind::kLora, &ApplyLora},
       {"lora_alpha", "", FieldKind::kReal, &ApplyLoraAlpha},
+      {"context_length", "", FieldKind::kUint32,
+       &ApplyUint32<&RenderParams::set_context_length>},
+      {"context_stride", "", FieldKind::kUint32,
+       &ApplyUint32<&RenderParams::set_context_stride>},
+      {"context_fuse", "", FieldKind::kText,
+       &ApplyText<&RenderParams::set_context_fuse>},
+      {"context_loop", "", FieldKind::kBool,
+       &ApplyBool<&RenderParams::set_context_loop>},
+      {"free_noise", "", FieldKind::kBool,
+       &ApplyBool<&RenderParams::set_free_noise>},
+      {"devices_per_video", "", FieldKind::kUint32,
+       &ApplyUint32<&RenderParams::set_devices_per_video>},
   };
   return *fields;
 }

@@ -17,6 +17,7 @@ enum class FieldKind {
   kReal,    // AxisValue.real
   kModel,   // AxisValue.model
   kLora,    // AxisValue.lora
+  kBool,    // AxisValue.boolean
 };
 
 // One field of RenderParams that a sweep can set or sweep over. Names are

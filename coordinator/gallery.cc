@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/atomic_file.h"
+#include "common/context_settings.h"
 #include "common/output_formats.h"
 #include "coordinator/gallery_page.h"
 #include "coordinator/manifest.h"
@@ -31,6 +32,17 @@ json FieldValues(const v1::RenderParams& p) {
          {"steps", absl::StrCat(p.steps())},
          {"guidance_scale", absl::StrCat(p.guidance_scale())},
          {"scheduler", p.scheduler()}};
+  const ContextSettings ctx = ContextSettingsOf(p);
+  if (!ctx.IsDefault()) {
+    v["context_length"] = absl::StrCat(ctx.length);
+    v["context_stride"] = absl::StrCat(ctx.stride);
+    v["context_fuse"] = ctx.fuse;
+    v["context_loop"] = ctx.loop ? "true" : "false";
+    v["free_noise"] = ctx.free_noise ? "true" : "false";
+  }
+  if (DevicesPerVideo(p) > 1) {
+    v["devices_per_video"] = absl::StrCat(DevicesPerVideo(p));
+  }
   const v1::ModelSet& m = p.models();
   auto model = [&](const char* key, const v1::ModelRef& ref) {
     if (!ref.path().empty()) v[key] = Basename(ref.path());

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/atomic_file.h"
+#include "common/context_settings.h"
 #include "common/output_formats.h"
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
@@ -19,12 +20,22 @@ std::string Rfc3339(const google::protobuf::Timestamp& t) {
 }
 
 json ParamsJson(const v1::RenderParams& p) {
-  return json{
-      {"prompt", p.prompt()},      {"n_prompt", p.negative_prompt()},
-      {"seed", p.seed()},          {"W", p.width()},
-      {"H", p.height()},           {"L", p.frames()},
-      {"steps", p.steps()},        {"guidance_scale", p.guidance_scale()},
-      {"scheduler", p.scheduler()}};
+  json j{{"prompt", p.prompt()},      {"n_prompt", p.negative_prompt()},
+         {"seed", p.seed()},          {"W", p.width()},
+         {"H", p.height()},           {"L", p.frames()},
+         {"steps", p.steps()},        {"guidance_scale", p.guidance_scale()},
+         {"scheduler", p.scheduler()}};
+  // Only what a sweep set away from the defaults, as the job id does.
+  const ContextSettings ctx = ContextSettingsOf(p);
+  if (!ctx.IsDefault()) {
+    j["context_length"] = ctx.length;
+    j["context_stride"] = ctx.stride;
+    j["context_fuse"] = ctx.fuse;
+    j["context_loop"] = ctx.loop;
+    j["free_noise"] = ctx.free_noise;
+  }
+  if (DevicesPerVideo(p) > 1) j["devices_per_video"] = DevicesPerVideo(p);
+  return j;
 }
 
 // role -> ref for every model a job uses.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/context_settings.h"
 #include "common/log.h"
 #include "node/inference_config.h"
 #include "node/pipeline/animatediff_pipeline.h"
@@ -126,6 +127,21 @@ absl::StatusOr<Video> AnimateDiffRenderer::Render(const v1::Job& job,
   request.guidance_scale = p.guidance_scale();
   request.scheduler = p.scheduler().empty() ? "ddim" : p.scheduler();
   request.scheduler_config = scheduler_config_;
+  const ContextSettings ctx = ContextSettingsOf(p);
+  request.context.length = ctx.length;
+  request.context.stride = ctx.stride;
+  absl::StatusOr<pipeline::ContextFuse> fuse =
+      pipeline::ParseContextFuse(ctx.fuse);
+  if (!fuse.ok()) return fuse.status();
+  request.context.fuse = *fuse;
+  request.context.loop = ctx.loop;
+  request.context.free_noise = ctx.free_noise;
+  if (DevicesPerVideo(p) > 1) {
+    // This lane has one device: the windows run here in turn, which gives
+    // the video a device group would (up to float rounding).
+    LogInfo("job ", job.id(), " asks for ", DevicesPerVideo(p),
+            " devices per video; rendering its windows on ", device_);
+  }
   pipeline::PipelineHooks hooks;
   hooks.progress = [&](int64_t step, int64_t steps) {
     context.ReportProgress(static_cast<double>(step) / (steps + 1));

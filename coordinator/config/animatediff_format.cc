@@ -17,9 +17,26 @@
 namespace reelfarm::config {
 namespace {
 
-const std::vector<absl::string_view> kRenderKeys = {
-    "prompt", "n_prompt", "seed", "steps",    "guidance_scale",
-    "W",      "H",        "L",    "scheduler"};
+const std::vector<absl::string_view> kRenderKeys = {"prompt",
+                                                    "n_prompt",
+                                                    "seed",
+                                                    "steps",
+                                                    "guidance_scale",
+                                                    "W",
+                                                    "H",
+                                                    "L",
+                                                    "scheduler",
+                                                    "context_length",
+                                                    "context_stride",
+                                                    "context_fuse",
+                                                    "context_loop",
+                                                    "free_noise",
+                                                    "devices_per_video"};
+// Entry keys that set one value each (frame size and prompts aside).
+const std::vector<absl::string_view> kScalarKeys = {
+    "steps",          "guidance_scale", "scheduler",
+    "context_length", "context_stride", "context_fuse",
+    "context_loop",   "free_noise",     "devices_per_video"};
 const std::vector<absl::string_view> kV1Keys = {"base", "path"};
 const std::vector<absl::string_view> kIgnoredKeys = {"domain_lora_scale",
                                                      "random_seed"};
@@ -273,7 +290,7 @@ absl::Status ReadEntry(const YAML::Node& node, const std::string& name,
     }
     ApplyValue(field, *v, base);
   }
-  for (absl::string_view key : {"steps", "guidance_scale", "scheduler"}) {
+  for (absl::string_view key : kScalarKeys) {
     const RenderField& field = *FindRenderField(key);
     const MapEntry* e = find(key);
     if (e == nullptr) continue;

@@ -50,7 +50,10 @@ std::string FieldRule(const RenderField& field) {
         return absl::StrCat("must be one of ",
                             absl::StrJoin(SchedulerNames(), ", "));
       }
+      if (field.name == "context_fuse") return "must be pyramid or flat";
       return "must be a string";
+    case FieldKind::kBool:
+      return "must be true or false";
     case FieldKind::kModel:
     case FieldKind::kLora:
       return "must be a path (a string)";
@@ -148,6 +151,10 @@ absl::StatusOr<v1::AxisValue> ReadFieldValue(const RenderField& field,
           return Locate(Rejected(field, Describe(node)), field, node, ctx);
         }
       }
+      if (field.name == "context_fuse" && *text != "pyramid" &&
+          *text != "flat") {
+        return Locate(Rejected(field, Describe(node)), field, node, ctx);
+      }
       out.set_text(*std::move(text));
       return out;
     }
@@ -162,6 +169,12 @@ absl::StatusOr<v1::AxisValue> ReadFieldValue(const RenderField& field,
       if (!ref.ok()) return ref.status();
       *out.mutable_lora()->mutable_model() = *std::move(ref);
       out.mutable_lora()->set_alpha(lora_alpha);
+      return out;
+    }
+    case FieldKind::kBool: {
+      absl::StatusOr<bool> value = ReadBool(node, field.name, ctx.source);
+      if (!value.ok()) return value.status();
+      out.set_boolean(*value);
       return out;
     }
   }

@@ -15,9 +15,21 @@
 namespace reelfarm::config {
 namespace {
 
-const std::vector<absl::string_view> kDefaultsKeys = {
-    "prompt", "n_prompt", "seed",           "W",        "H",
-    "L",      "steps",    "guidance_scale", "scheduler"};
+const std::vector<absl::string_view> kDefaultsKeys = {"prompt",
+                                                      "n_prompt",
+                                                      "seed",
+                                                      "W",
+                                                      "H",
+                                                      "L",
+                                                      "steps",
+                                                      "guidance_scale",
+                                                      "scheduler",
+                                                      "context_length",
+                                                      "context_stride",
+                                                      "context_fuse",
+                                                      "context_loop",
+                                                      "free_noise",
+                                                      "devices_per_video"};
 
 bool In(const std::vector<absl::string_view>& list, absl::string_view key) {
   for (absl::string_view k : list) {

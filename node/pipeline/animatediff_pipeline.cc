@@ -4,7 +4,9 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
+#include "node/pipeline/free_noise.h"
 #include "node/pipeline/schedulers/scheduler_factory.h"
+#include "node/pipeline/windowed_denoiser.h"
 
 namespace reelfarm::pipeline {
 namespace {
@@ -26,14 +28,28 @@ absl::Status CheckRequest(const VideoRequest& r) {
   if (r.frames < 1 || r.steps < 1) {
     return absl::InvalidArgumentError("frames and steps must be at least 1");
   }
-  return absl::OkStatus();
+  return CheckContextOptions(r.context);
+}
+
+// Whether to stop: with a device group, any rank's cancel stops all ranks
+// at the same step (a rank that left alone would hang the others).
+absl::StatusOr<bool> Cancelled(const PipelineHooks& hooks,
+                               comm::Communicator* comm,
+                               const torch::Device& device) {
+  bool cancelled = hooks.cancelled && hooks.cancelled();
+  if (comm == nullptr || comm->size() == 1) return cancelled;
+  torch::Tensor flag =
+      torch::full({1}, cancelled ? 1.0f : 0.0f, torch::kFloat32).to(device);
+  if (absl::Status st = comm->AllReduceSum(flag); !st.ok()) return st;
+  return flag.item<float>() > 0;
 }
 
 }  // namespace
 
 absl::StatusOr<torch::Tensor> RenderVideo(ModelBundle& models,
                                           const VideoRequest& request,
-                                          const PipelineHooks& hooks) {
+                                          const PipelineHooks& hooks,
+                                          comm::Communicator* comm) {
   if (absl::Status st = CheckRequest(request); !st.ok()) return st;
   if (!models.unet->has_motion() && request.frames > 1) {
     return absl::InvalidArgumentError(
@@ -74,6 +90,13 @@ absl::StatusOr<torch::Tensor> RenderVideo(ModelBundle& models,
   torch::Tensor noise = torch::randn(
       {1, channels, request.frames, request.height / 8, request.width / 8},
       generator, torch::kFloat32);
+  if (request.context.free_noise) {
+    ShuffleNoiseInWindows(noise, request.context.length, request.context.stride,
+                          generator);
+  }
+  absl::StatusOr<WindowedDenoiser> denoiser =
+      WindowedDenoiser::Create(request.frames, request.context, comm);
+  if (!denoiser.ok()) return denoiser.status();
   if (hooks.trace) {
     hooks.trace->initial_noise = noise;
     hooks.trace->timesteps = (*scheduler)->timesteps();
@@ -82,17 +105,21 @@ absl::StatusOr<torch::Tensor> RenderVideo(ModelBundle& models,
 
   const int64_t steps = (*scheduler)->num_steps();
   for (int64_t i = 0; i < steps; ++i) {
-    if (hooks.cancelled && hooks.cancelled()) {
-      return absl::CancelledError("render cancelled");
-    }
+    absl::StatusOr<bool> cancelled = Cancelled(hooks, comm, device);
+    if (!cancelled.ok()) return cancelled.status();
+    if (*cancelled) return absl::CancelledError("render cancelled");
     torch::Tensor input = guided ? torch::cat({latents, latents}, 0) : latents;
     absl::StatusOr<torch::Tensor> scaled =
         (*scheduler)->ScaleModelInput(input, i);
     if (!scaled.ok()) return scaled.status();
-    torch::Tensor noise_pred =
-        models.unet
-            ->forward(scaled->to(dtype), (*scheduler)->timesteps()[i], context)
-            .to(torch::kFloat32);
+    const torch::Tensor t = (*scheduler)->timesteps()[i];
+    absl::StatusOr<torch::Tensor> fused =
+        denoiser->Predict(*scaled, [&](const torch::Tensor& x) {
+          return models.unet->forward(x.to(dtype), t, context)
+              .to(torch::kFloat32);
+        });
+    if (!fused.ok()) return fused.status();
+    torch::Tensor noise_pred = *std::move(fused);
     if (hooks.trace) hooks.trace->unet_out.push_back(noise_pred);
     if (guided) {
       std::vector<torch::Tensor> parts = noise_pred.chunk(2, 0);

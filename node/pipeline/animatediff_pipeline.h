@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "node/pipeline/comm/communicator.h"
+#include "node/pipeline/context_windows.h"
 #include "node/pipeline/model_bundle.h"
 
 namespace reelfarm::pipeline {
@@ -28,13 +30,15 @@ struct VideoRequest {
   // inference config carries its own noise_scheduler_kwargs).
   std::optional<nlohmann::json> scheduler_config;
   int64_t decode_chunk_size = 16;  // frames decoded at once by the VAE
+  // Videos longer than context.length are denoised window by window.
+  ContextOptions context;
 };
 
 // Intermediate tensors, recorded when asked (parity tests, debugging).
 struct PipelineTrace {
   torch::Tensor prompt_embeds, negative_prompt_embeds;
   torch::Tensor initial_noise, timesteps;
-  std::vector<torch::Tensor> unet_out;  // per step, before guidance
+  std::vector<torch::Tensor> unet_out;  // per step, before guidance (fused)
   std::vector<torch::Tensor> latents;   // per step, after the scheduler
 };
 
@@ -51,9 +55,16 @@ struct PipelineHooks {
 // seeded with the job's seed (so a job renders the same on any device), run
 // the scheduler with classifier-free guidance (batch [negative, positive]),
 // and decode with the VAE. Returns (frames, 3, H, W) in [0, 1] on the CPU.
+//
+// Videos longer than request.context.length run the UNet per context window
+// and fuse the windows' predictions (see WindowedDenoiser). With `comm`,
+// every rank of a device group calls RenderVideo with the same request and
+// its own models; the ranks split the windows, exchange their predictions
+// after each step, and all return the same video.
 absl::StatusOr<torch::Tensor> RenderVideo(ModelBundle& models,
                                           const VideoRequest& request,
-                                          const PipelineHooks& hooks = {});
+                                          const PipelineHooks& hooks = {},
+                                          comm::Communicator* comm = nullptr);
 
 }  // namespace reelfarm::pipeline
 
