@@ -102,7 +102,10 @@ void ProgressPrinter::ShowLocked(absl::Time now, bool force) {
     std::fprintf(out_, "\r%s%s", text.c_str(), kClearToEnd);
     line_open_ = true;
   } else {
+    // The closing line often repeats the one the last job's event printed.
+    if (text == last_line_) return;
     std::fprintf(out_, "%s\n", text.c_str());
+    last_line_ = text;
   }
   std::fflush(out_);
 }

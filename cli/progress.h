@@ -59,6 +59,7 @@ class ProgressPrinter {
   absl::Time start_;
   absl::Time last_shown_ = absl::InfinitePast();
   bool line_open_ = false;  // terminal: the bar is on screen, unterminated
+  std::string last_line_;   // plain mode: the last line printed
 };
 
 // 0 when every job is done, 1 otherwise.
