@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "absl/time/clock.h"
+#include "bench/random_model.h"
 #include "node/pipeline/animatediff_pipeline.h"
 #include "node/pipeline/models/json_config.h"
 
@@ -64,28 +65,7 @@ int Run() {
 
   // Mid-size: random weights, the fixture's tokenizer and scheduler.
   t0 = absl::Now();
-  ModelBundle mid;
-  mid.tokenizer = std::move((*tiny)->tokenizer);
-  mid.scheduler_config = (*tiny)->scheduler_config;
-  ClipTextConfig text;
-  text.hidden_size = 256;
-  text.intermediate_size = 1024;
-  text.num_hidden_layers = 6;
-  text.num_attention_heads = 4;
-  UNetConfig unet;
-  unet.block_out_channels = {64, 128, 256, 256};
-  unet.cross_attention_dim = text.hidden_size;
-  unet.attention_heads = {8};
-  MotionConfig motion;
-  VaeConfig vae;
-  vae.block_out_channels = {32, 64, 128, 128};
-  torch::manual_seed(1);
-  mid.text_encoder = ClipTextModel(text);
-  mid.unet = UNet(unet, motion);
-  mid.vae = VaeDecoder(vae);
-  mid.text_encoder->eval();
-  mid.unet->eval();
-  mid.vae->eval();
+  ModelBundle mid = RandomMidSizeModel(**tiny, /*text_layers=*/6);
   t1 = absl::Now();
   request.width = request.height = 256;
   request.frames = 16;

@@ -22,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/random_model.h"
 #include "node/pipeline/animatediff_pipeline.h"
 
 namespace reelfarm::pipeline {
@@ -57,27 +58,7 @@ int RenderOnce(const Options& o, int64_t frames) {
                  std::string(fixture.status().message()).c_str());
     return 1;
   }
-  ModelBundle m;
-  m.tokenizer = std::move((*fixture)->tokenizer);
-  m.scheduler_config = (*fixture)->scheduler_config;
-  ClipTextConfig text;
-  text.hidden_size = 256;
-  text.intermediate_size = 1024;
-  text.num_hidden_layers = 2;
-  text.num_attention_heads = 4;
-  UNetConfig unet;
-  unet.block_out_channels = {64, 128, 256, 256};
-  unet.cross_attention_dim = text.hidden_size;
-  unet.attention_heads = {8};
-  VaeConfig vae;
-  vae.block_out_channels = {32, 64, 128, 128};
-  torch::manual_seed(1);
-  m.text_encoder = ClipTextModel(text);
-  m.unet = UNet(unet, MotionConfig());
-  m.vae = VaeDecoder(vae);
-  m.text_encoder->eval();
-  m.unet->eval();
-  m.vae->eval();
+  ModelBundle m = RandomMidSizeModel(**fixture, /*text_layers=*/2);
   const double after_load = PeakRssMiB();
   VideoRequest r;
   r.prompt = "a lighthouse in a storm";
