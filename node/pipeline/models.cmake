@@ -1,6 +1,7 @@
 target_sources(reelfarm_pipeline PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/models/attention_ops.cc
   ${CMAKE_CURRENT_LIST_DIR}/models/clip_text_model.cc
+  ${CMAKE_CURRENT_LIST_DIR}/models/frame_split.cc
   ${CMAKE_CURRENT_LIST_DIR}/models/json_config.cc
   ${CMAKE_CURRENT_LIST_DIR}/models/motion_module.cc
   ${CMAKE_CURRENT_LIST_DIR}/models/state_dict.cc

@@ -39,18 +39,24 @@ MotionModuleImpl::MotionModuleImpl(int64_t channels,
 }
 
 torch::Tensor MotionModuleImpl::forward(const torch::Tensor& input,
-                                        int64_t frames) {
+                                        int64_t frames,
+                                        const FrameSplit* split) {
   const int64_t bf = input.size(0), c = input.size(1), h = input.size(2),
                 w = input.size(3);
   const int64_t b = bf / frames;
   // (B*F, C, H, W) -> (B, C, F, H, W) for frame-spanning GroupNorm.
-  torch::Tensor x =
-      norm_(input.reshape({b, frames, c, h, w}).permute({0, 2, 1, 3, 4}));
+  const torch::Tensor grouped =
+      input.reshape({b, frames, c, h, w}).permute({0, 2, 1, 3, 4});
+  torch::Tensor x = split == nullptr
+                        ? norm_(grouped)
+                        : ValueOrThrow(SplitGroupNorm(*norm_, grouped, *split));
   // -> (B*H*W, F, C): one sequence of frames per pixel.
   x = x.permute({0, 3, 4, 2, 1}).reshape({b * h * w, frames, c});
   x = proj_in_(x);
   for (const auto& block : *transformer_blocks_) {
-    x = block->as<TransformerBlock>()->forward(x);
+    auto* transformer = block->as<TransformerBlock>();
+    x = split == nullptr ? transformer->forward(x)
+                         : transformer->forward(x, *split);
   }
   x = proj_out_(x);
   x = x.reshape({b, h, w, frames, c})

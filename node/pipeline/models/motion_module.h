@@ -6,6 +6,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "node/pipeline/models/frame_split.h"
 #include "node/pipeline/models/unet_config.h"
 
 namespace reelfarm::pipeline {
@@ -20,8 +21,11 @@ torch::Tensor FramePositionalEncoding(int64_t dim, int64_t max_len);
 class MotionModuleImpl : public torch::nn::Module {
  public:
   MotionModuleImpl(int64_t channels, const MotionConfig& config);
-  // x: (batch*frames, C, H, W), frame-minor.
-  torch::Tensor forward(const torch::Tensor& x, int64_t frames);
+  // x: (batch*frames, C, H, W), frame-minor. With `split`, x holds this
+  // rank's `frames` of a frame-split window (see frame_split.h); throws
+  // c10::Error when a collective fails.
+  torch::Tensor forward(const torch::Tensor& x, int64_t frames,
+                        const FrameSplit* split = nullptr);
 
  private:
   torch::nn::GroupNorm norm_{nullptr};

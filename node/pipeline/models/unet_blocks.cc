@@ -99,15 +99,26 @@ TransformerBlockImpl::TransformerBlockImpl(int64_t dim, int64_t heads,
   ff_ = register_module("ff", GegluFeedForward(dim));
 }
 
-torch::Tensor TransformerBlockImpl::WithPosition(const torch::Tensor& x) const {
+torch::Tensor TransformerBlockImpl::WithPosition(const torch::Tensor& x,
+                                                 int64_t offset) const {
   if (!positional_.defined()) return x;
-  return x + positional_.slice(1, 0, x.size(1)).to(x.device(), x.dtype());
+  return x + positional_.slice(1, offset, offset + x.size(1))
+                 .to(x.device(), x.dtype());
 }
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& input,
                                             const torch::Tensor& context) {
   torch::Tensor x = attn1_(WithPosition(norm1_(input))) + input;
   x = attn2_(WithPosition(norm2_(x)), context) + x;
+  return ff_(norm3_(x)) + x;
+}
+
+torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& input,
+                                            const FrameSplit& split) {
+  torch::Tensor h = WithPosition(norm1_(input), split.frame_offset);
+  torch::Tensor x = attn1_(h, ValueOrThrow(GatherFrames(h, 1, split))) + input;
+  h = WithPosition(norm2_(x), split.frame_offset);
+  x = attn2_(h, ValueOrThrow(GatherFrames(h, 1, split))) + x;
   return ff_(norm3_(x)) + x;
 }
 

@@ -10,6 +10,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "node/pipeline/models/frame_split.h"
+
 namespace reelfarm::pipeline {
 
 torch::nn::GroupNorm MakeGroupNorm(int64_t groups, int64_t channels,
@@ -54,9 +56,13 @@ class TransformerBlockImpl : public torch::nn::Module {
                        const torch::Tensor& positional = {});
   torch::Tensor forward(const torch::Tensor& x,
                         const torch::Tensor& context = {});
+  // Frame-split form of a motion block (both attentions self-attention over
+  // frames): x holds this rank's frames; queries stay local, keys and values
+  // come from every rank's normalised frames, positions are global.
+  torch::Tensor forward(const torch::Tensor& x, const FrameSplit& split);
 
  private:
-  torch::Tensor WithPosition(const torch::Tensor& x) const;
+  torch::Tensor WithPosition(const torch::Tensor& x, int64_t offset = 0) const;
 
   torch::Tensor positional_;  // (1, max_len, dim); computed, not loaded
   torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr}, norm3_{nullptr};

@@ -135,9 +135,11 @@ torch::Tensor UNetImpl::TimeEmbedding(const torch::Tensor& timesteps,
 
 torch::Tensor UNetImpl::forward(const torch::Tensor& input,
                                 const torch::Tensor& timestep,
-                                const torch::Tensor& context, Probes* probes) {
+                                const torch::Tensor& context, Probes* probes,
+                                const FrameSplit* split) {
   const bool video = input.dim() == 5;
   TORCH_CHECK(video || !motion_, "a motion UNet takes (B, C, F, H, W)");
+  TORCH_CHECK(split == nullptr || motion_, "frame split needs a motion UNet");
   const int64_t batch = input.size(0);
   const int64_t frames = video ? input.size(2) : 1;
   torch::Tensor sample = video ? input.permute({0, 2, 1, 3, 4})
@@ -166,7 +168,8 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& input,
         RecordProbe(probes, name + ".attentions." + std::to_string(j), x);
       }
       if (!level.motion_modules->is_empty()) {
-        x = level.motion_modules[j]->as<MotionModule>()->forward(x, frames);
+        x = level.motion_modules[j]->as<MotionModule>()->forward(x, frames,
+                                                                 split);
         RecordProbe(probes, name + ".motion_modules." + std::to_string(j), x);
       }
       skips.push_back(x);
@@ -182,7 +185,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& input,
   x = mid.resnets[0]->as<ResnetBlock>()->forward(x, temb);
   x = mid.attentions[0]->as<SpatialTransformer>()->forward(x, ctx);
   if (!mid.motion_modules->is_empty()) {
-    x = mid.motion_modules[0]->as<MotionModule>()->forward(x, frames);
+    x = mid.motion_modules[0]->as<MotionModule>()->forward(x, frames, split);
   }
   x = mid.resnets[1]->as<ResnetBlock>()->forward(x, temb);
   RecordProbe(probes, "mid_block", x);
@@ -197,7 +200,8 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& input,
         x = level.attentions[j]->as<SpatialTransformer>()->forward(x, ctx);
       }
       if (!level.motion_modules->is_empty()) {
-        x = level.motion_modules[j]->as<MotionModule>()->forward(x, frames);
+        x = level.motion_modules[j]->as<MotionModule>()->forward(x, frames,
+                                                                 split);
       }
     }
     if (!level.samplers->is_empty()) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "node/pipeline/models/frame_split.h"
 #include "node/pipeline/models/unet_config.h"
 
 namespace reelfarm::pipeline {
@@ -43,10 +44,14 @@ class UNetImpl : public torch::nn::Module {
 
   // sample: (B, C, F, H, W) with motion modules, (N, C, H, W) without;
   // timestep: a 0-d or (B,) tensor, integer or float; context: (B, 77, D).
-  // Returns the noise prediction in the sample's layout.
+  // Returns the noise prediction in the sample's layout. With `split`,
+  // sample holds this rank's slice of the window's frames (a motion UNet
+  // only; every rank of split->comm calls it together) and the result is
+  // the unsplit prediction's matching slice.
   torch::Tensor forward(const torch::Tensor& sample,
                         const torch::Tensor& timestep,
-                        const torch::Tensor& context, Probes* probes = nullptr);
+                        const torch::Tensor& context, Probes* probes = nullptr,
+                        const FrameSplit* split = nullptr);
 
   bool has_motion() const { return motion_.has_value(); }
   const UNetConfig& config() const { return config_; }
