@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/pipeline/free_noise.h"
+#include "node/pipeline/models/frame_split.h"
 #include "node/pipeline/schedulers/scheduler_factory.h"
 #include "node/pipeline/windowed_denoiser.h"
 
@@ -94,8 +95,13 @@ absl::StatusOr<torch::Tensor> RenderVideo(ModelBundle& models,
     ShuffleNoiseInWindows(noise, request.context.length, request.context.stride,
                           generator);
   }
-  absl::StatusOr<WindowedDenoiser> denoiser =
-      WindowedDenoiser::Create(request.frames, request.context, comm);
+  // Frame-split: every rank computes every window (its slice of each), so
+  // the windows are not divided among the ranks.
+  comm::Communicator* frame_comm =
+      request.split_frames && comm != nullptr && comm->size() > 1 ? comm
+                                                                  : nullptr;
+  absl::StatusOr<WindowedDenoiser> denoiser = WindowedDenoiser::Create(
+      request.frames, request.context, frame_comm != nullptr ? nullptr : comm);
   if (!denoiser.ok()) return denoiser.status();
   if (hooks.trace) {
     hooks.trace->initial_noise = noise;
@@ -113,11 +119,37 @@ absl::StatusOr<torch::Tensor> RenderVideo(ModelBundle& models,
         (*scheduler)->ScaleModelInput(input, i);
     if (!scaled.ok()) return scaled.status();
     const torch::Tensor t = (*scheduler)->timesteps()[i];
-    absl::StatusOr<torch::Tensor> fused =
-        denoiser->Predict(*scaled, [&](const torch::Tensor& x) {
-          return models.unet->forward(x.to(dtype), t, context)
-              .to(torch::kFloat32);
-        });
+    // The split UNet reports a failed collective by exception; its status
+    // is kept when known.
+    absl::Status failure;
+    const NoisePredictor predict = [&](const torch::Tensor& x) {
+      const int64_t window = x.size(2);
+      if (frame_comm == nullptr || window < frame_comm->size()) {
+        return models.unet->forward(x.to(dtype), t, context)
+            .to(torch::kFloat32);
+      }
+      const FrameSplit split = MakeFrameSplit(frame_comm, window);
+      const int64_t count =
+          FrameSliceOf(window, frame_comm->size(), frame_comm->rank()).count;
+      torch::Tensor slice = models.unet
+                                ->forward(x.slice(2, split.frame_offset,
+                                                  split.frame_offset + count)
+                                              .to(dtype),
+                                          t, context, nullptr, &split)
+                                .to(torch::kFloat32);
+      absl::StatusOr<torch::Tensor> whole = GatherFrames(slice, 2, split);
+      if (!whole.ok()) failure = whole.status();
+      return ValueOrThrow(std::move(whole));
+    };
+    absl::StatusOr<torch::Tensor> fused;
+    try {
+      fused = denoiser->Predict(*scaled, predict);
+    } catch (const c10::Error& e) {
+      if (frame_comm == nullptr) throw;
+      if (!failure.ok()) return failure;
+      return absl::InternalError(
+          absl::StrCat("UNet failed: ", e.what_without_backtrace()));
+    }
     if (!fused.ok()) return fused.status();
     torch::Tensor noise_pred = *std::move(fused);
     if (hooks.trace) hooks.trace->unet_out.push_back(noise_pred);

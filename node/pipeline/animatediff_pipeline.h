@@ -32,6 +32,11 @@ struct VideoRequest {
   int64_t decode_chunk_size = 16;  // frames decoded at once by the VAE
   // Videos longer than context.length are denoised window by window.
   ContextOptions context;
+  // With a communicator of several ranks: every rank runs every window's
+  // UNet call on its slice of the window's frames (frame-split mode, see
+  // FrameSplit) instead of the ranks splitting the windows. False keeps the
+  // window split.
+  bool split_frames = false;
 };
 
 // Intermediate tensors, recorded when asked (parity tests, debugging).
@@ -60,7 +65,11 @@ struct PipelineHooks {
 // and fuse the windows' predictions (see WindowedDenoiser). With `comm`,
 // every rank of a device group calls RenderVideo with the same request and
 // its own models; the ranks split the windows, exchange their predictions
-// after each step, and all return the same video.
+// after each step, and all return the same video. With
+// request.split_frames, the ranks instead split each window's frames: each
+// runs the UNet on its slice, the slices' predictions are all-gathered, and
+// every rank fuses and steps the whole video (a window of fewer frames than
+// ranks is computed whole on every rank).
 absl::StatusOr<torch::Tensor> RenderVideo(ModelBundle& models,
                                           const VideoRequest& request,
                                           const PipelineHooks& hooks = {},
