@@ -146,6 +146,8 @@ const std::vector<RenderField>& RenderFields() {
        &ApplyBool<&RenderParams::set_free_noise>},
       {"devices_per_video", "", FieldKind::kUint32,
        &ApplyUint32<&RenderParams::set_devices_per_video>},
+      {"split_frames", "", FieldKind::kBool,
+       &ApplyBool<&RenderParams::set_split_frames>},
   };
   return *fields;
 }

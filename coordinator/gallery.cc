@@ -43,6 +43,7 @@ json FieldValues(const v1::RenderParams& p) {
   if (DevicesPerVideo(p) > 1) {
     v["devices_per_video"] = absl::StrCat(DevicesPerVideo(p));
   }
+  if (p.split_frames()) v["split_frames"] = "true";
   const v1::ModelSet& m = p.models();
   auto model = [&](const char* key, const v1::ModelRef& ref) {
     if (!ref.path().empty()) v[key] = Basename(ref.path());

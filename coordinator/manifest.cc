@@ -35,6 +35,7 @@ json ParamsJson(const v1::RenderParams& p) {
     j["free_noise"] = ctx.free_noise;
   }
   if (DevicesPerVideo(p) > 1) j["devices_per_video"] = DevicesPerVideo(p);
+  if (p.split_frames()) j["split_frames"] = true;
   return j;
 }
 

@@ -31,12 +31,14 @@ const std::vector<absl::string_view> kRenderKeys = {"prompt",
                                                     "context_fuse",
                                                     "context_loop",
                                                     "free_noise",
-                                                    "devices_per_video"};
+                                                    "devices_per_video",
+                                                    "split_frames"};
 // Entry keys that set one value each (frame size and prompts aside).
 const std::vector<absl::string_view> kScalarKeys = {
     "steps",          "guidance_scale", "scheduler",
     "context_length", "context_stride", "context_fuse",
-    "context_loop",   "free_noise",     "devices_per_video"};
+    "context_loop",   "free_noise",     "devices_per_video",
+    "split_frames"};
 const std::vector<absl::string_view> kV1Keys = {"base", "path"};
 const std::vector<absl::string_view> kIgnoredKeys = {"domain_lora_scale",
                                                      "random_seed"};

@@ -29,7 +29,8 @@ const std::vector<absl::string_view> kDefaultsKeys = {"prompt",
                                                       "context_fuse",
                                                       "context_loop",
                                                       "free_noise",
-                                                      "devices_per_video"};
+                                                      "devices_per_video",
+                                                      "split_frames"};
 
 bool In(const std::vector<absl::string_view>& list, absl::string_view key) {
   for (absl::string_view k : list) {

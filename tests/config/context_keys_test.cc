@@ -39,7 +39,7 @@ TEST(ContextKeysTest, ReelfarmFormDefaultsAndGrid) {
   auto spec = Parse(R"(
 defaults: {prompt: a, steps: 2, guidance_scale: 7, seed: 1, L: 64,
            context_length: 12, context_fuse: flat, context_loop: true,
-           free_noise: true, devices_per_video: 2}
+           free_noise: true, devices_per_video: 2, split_frames: true}
 grid: {context_stride: [2, 3]}
 )");
   ASSERT_TRUE(spec.ok()) << spec.status();
@@ -52,6 +52,7 @@ grid: {context_stride: [2, 3]}
   EXPECT_TRUE(jobs[0].context_loop());
   EXPECT_TRUE(jobs[0].free_noise());
   EXPECT_EQ(jobs[0].devices_per_video(), 2u);
+  EXPECT_TRUE(jobs[0].split_frames());
   EXPECT_NE(JobIdFor(jobs[0], "x"), JobIdFor(jobs[1], "x"));
 }
 
@@ -63,6 +64,7 @@ TEST(ContextKeysTest, AnimateDiffEntryTakesThem) {
   context_length: 8
   context_stride: 2
   free_noise: true
+  split_frames: true
 )");
   ASSERT_TRUE(spec.ok()) << spec.status();
   const v1::RenderParams& base = spec->blocks(0).base();
@@ -70,6 +72,7 @@ TEST(ContextKeysTest, AnimateDiffEntryTakesThem) {
   EXPECT_EQ(base.context_stride(), 2u);
   EXPECT_TRUE(base.free_noise());
   EXPECT_FALSE(base.context_loop());
+  EXPECT_TRUE(base.split_frames());
 }
 
 TEST(ContextKeysTest, BadValuesAreLocatedErrors) {
@@ -116,6 +119,7 @@ TEST(ContextKeysTest, JobIdsChangeOnlyAwayFromDefaults) {
                   "pyramid, context_loop: false, free_noise: false"),
             plain);
   EXPECT_EQ(id_of(", devices_per_video: 4"), plain);
+  EXPECT_EQ(id_of(", devices_per_video: 4, split_frames: true"), plain);
   EXPECT_NE(id_of(", context_length: 24"), plain);
   EXPECT_NE(id_of(", context_stride: 8"), plain);
   EXPECT_NE(id_of(", context_fuse: flat"), plain);
