@@ -239,11 +239,10 @@ grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext* context,
   if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
     return denied;
   }
-  std::vector<std::string> ids;
-  for (const v1::LeaseProgress& p : request->leases()) {
-    ids.push_back(p.lease_id());
-  }
-  for (std::string& id : scheduler_->Heartbeat(request->node_id(), ids)) {
+  const std::vector<v1::LeaseProgress> progress(request->leases().begin(),
+                                                request->leases().end());
+  for (std::string& id :
+       scheduler_->HeartbeatWithProgress(request->node_id(), progress)) {
     response->add_lost_lease_ids(std::move(id));
   }
   response->set_draining(draining_.load());

@@ -64,6 +64,8 @@ void LeaseWaiters::Dispatch() {
     std::deque<Waiter> batch;
     batch.swap(waiters_);
     lock.unlock();
+    // Read before the pass: work queued during it ends the nap at once.
+    const uint64_t generation = scheduler_->WorkGeneration();
     const absl::Time now = absl::Now();
     absl::Time next_deadline = absl::InfiniteFuture();
     std::deque<Waiter> still_waiting;
@@ -78,7 +80,9 @@ void LeaseWaiters::Dispatch() {
           w.reactor->Finish(grpc::Status::OK);
           continue;
         }
-        work_left = false;
+        // A lane that cannot take the pending jobs (too few devices, or
+        // it failed them before) says nothing of the next lane.
+        work_left = scheduler_->HasPendingWork();
       }
       if (w.deadline <= now) {
         w.reactor->Finish(grpc::Status::OK);
@@ -94,7 +98,8 @@ void LeaseWaiters::Dispatch() {
     }
     if (waiters_.empty() || stop_) continue;
     lock.unlock();
-    scheduler_->WaitForWork(std::min(next_deadline - absl::Now(), kMaxNap));
+    scheduler_->WaitForWork(std::min(next_deadline - absl::Now(), kMaxNap),
+                            generation);
     lock.lock();
   }
 }

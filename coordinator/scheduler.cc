@@ -109,7 +109,7 @@ absl::StatusOr<SubmitResult> Scheduler::Submit(const v1::SweepSpec& spec) {
   SweepEntry& added = *sweeps_.emplace_back(std::move(entry));
   for (const auto& [slot, done] : reused) IndexDoneLocked(added, slot);
   RefreshSweepStateLocked(added);
-  work_cv_.notify_all();
+  NoteWorkLocked();
   change_cv_.notify_all();
   lock.unlock();
   if (absl::Status st = store_->Sync(); !st.ok()) return st;
@@ -241,6 +241,7 @@ std::string Scheduler::RegisterNode(const v1::Node& node) {
   NodeEntry& entry = TouchNodeLocked(id);
   entry.node = node;
   entry.node.set_id(id);
+  entry.node.clear_activity();  // heartbeats say what lanes are doing
   return id;
 }
 
@@ -250,19 +251,43 @@ absl::StatusOr<std::optional<v1::Lease>> Scheduler::Acquire(
   return GrantLocked(node_id, lane);
 }
 
-void Scheduler::WaitForWork(absl::Duration timeout) const {
+void Scheduler::NoteWorkLocked() {
+  ++work_generation_;
+  work_cv_.notify_all();
+}
+
+uint64_t Scheduler::WorkGeneration() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return work_generation_;
+}
+
+bool Scheduler::HasPendingWork() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& sweep : sweeps_) {
+    if (!sweep->pending.empty() &&
+        sweep->status.state() == v1::SWEEP_STATE_RUNNING) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Scheduler::WaitForWork(absl::Duration timeout, uint64_t seen) const {
   if (timeout <= absl::ZeroDuration()) return;
   std::unique_lock<std::mutex> lock(mu_);
-  work_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [this] {
-    if (shutdown_) return true;
-    for (const auto& sweep : sweeps_) {
-      if (!sweep->pending.empty() &&
-          sweep->status.state() == v1::SWEEP_STATE_RUNNING) {
-        return true;
-      }
-    }
-    return false;
-  });
+  work_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                    [&] { return shutdown_ || work_generation_ != seen; });
+}
+
+uint32_t Scheduler::DevicesWantedLocked(SweepEntry& sweep, uint64_t slot) {
+  JobSlot& j = sweep.jobs[slot];
+  if (j.devices_wanted == 0) {
+    v1::RenderParams params;
+    int block = 0;
+    sweep.expander.ParamsAt(j.index, &params, &block);
+    j.devices_wanted = std::max<uint32_t>(1, params.devices_per_video());
+  }
+  return j.devices_wanted;
 }
 
 std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
@@ -270,6 +295,8 @@ std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
   if (shutdown_) return std::nullopt;
   const NodeEntry& node = TouchNodeLocked(node_id);
   if (node.quarantined_until > clock_->Now()) return std::nullopt;
+  const uint32_t width = LaneWidth(node.node, lane);
+  uint32_t widest = 0;  // WidestLiveLaneLocked(), once needed
   for (auto& entry : sweeps_) {
     SweepEntry& sweep = *entry;
     if (sweep.pending.empty() ||
@@ -291,6 +318,20 @@ std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
       sweep.pending.pop_front();
       JobSlot& j = sweep.jobs[s];
       if (j.state != v1::JOB_STATE_PENDING) continue;  // cancelled meanwhile
+      if (const uint32_t wanted = DevicesWantedLocked(sweep, s);
+          wanted > width) {
+        if (widest == 0) widest = WidestLiveLaneLocked();
+        // A live lane with more of the devices the job asks for renders it
+        // sooner; with none, this lane renders it on the devices it has.
+        if (std::min(wanted, widest) > width) {
+          if (deferred.size() < kMaxDeferredPerGrant) {
+            deferred.push_back(s);
+            continue;
+          }
+          sweep.pending.push_front(s);
+          break;
+        }
+      }
       if (!j.failed_on.empty() && deferred.size() < kMaxDeferredPerGrant &&
           std::count(j.failed_on.begin(), j.failed_on.end(), node_id) > 0 &&
           OtherNodeCanTakeLocked(j)) {
@@ -352,7 +393,7 @@ void Scheduler::RequeueLocked(SweepEntry& sweep, uint64_t slot,
   } else {
     SetState(sweep.status.mutable_counts(), &j.state, v1::JOB_STATE_PENDING);
     sweep.pending.push_back(slot);
-    work_cv_.notify_one();
+    NoteWorkLocked();
   }
   dirty->push_back(sweep.Record(slot));
 }
@@ -379,7 +420,7 @@ void Scheduler::RefreshSweepStateLocked(SweepEntry& sweep) {
 void Scheduler::Shutdown() {
   std::lock_guard<std::mutex> lock(mu_);
   shutdown_ = true;
-  work_cv_.notify_all();
+  NoteWorkLocked();
   change_cv_.notify_all();
 }
 

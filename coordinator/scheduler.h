@@ -118,13 +118,25 @@ class Scheduler {
   // that wait for work park with LeaseWaiters, which uses WaitForWork.
   absl::StatusOr<std::optional<v1::Lease>> Acquire(const std::string& node_id,
                                                    uint32_t lane);
-  // Returns when some running sweep has pending work, on Shutdown, or after
-  // `timeout` (real time), whichever is first.
-  void WaitForWork(absl::Duration timeout) const;
+  // Grows whenever jobs are queued (submitted, retried, resumed).
+  uint64_t WorkGeneration() const;
+  // Whether some running sweep has pending jobs (not every lane may be able
+  // to take them).
+  bool HasPendingWork() const;
+  // Returns when jobs have been queued since WorkGeneration() returned
+  // `seen`, on Shutdown, or after `timeout` (real time), whichever is first.
+  // Waiting for a change rather than for pending work keeps lanes that
+  // cannot take the pending jobs (too few devices, failed on them before)
+  // from polling in a loop.
+  void WaitForWork(absl::Duration timeout, uint64_t seen) const;
 
   // Renews the named leases; returns the ones that are no longer held.
   std::vector<std::string> Heartbeat(const std::string& node_id,
                                      const std::vector<std::string>& lease_ids);
+  // The same, keeping the progress each lease reports (ListNodes shows it).
+  std::vector<std::string> HeartbeatWithProgress(
+      const std::string& node_id,
+      const std::vector<v1::LeaseProgress>& progress);
   // False when the lease no longer holds the job (result discarded).
   absl::StatusOr<bool> Complete(const std::string& lease_id, uint64_t epoch,
                                 const v1::JobResult& result);
@@ -191,6 +203,16 @@ class Scheduler {
   // Whether a live, unquarantined node the job has not failed on could
   // take it.
   bool OtherNodeCanTakeLocked(const JobSlot& job) const;
+  // Whether the node was heard from within a lease TTL and is not
+  // quarantined.
+  bool IsLiveLocked(const NodeEntry& node, absl::Time now) const;
+  // Devices of `lane` of `node` (1 for a node that sent no lane layout).
+  static uint32_t LaneWidth(const v1::Node& node, uint32_t lane);
+  // The most devices any lane of a live node has.
+  uint32_t WidestLiveLaneLocked() const;
+  uint32_t DevicesWantedLocked(SweepEntry& sweep, uint64_t slot);
+  // Counts new pending work and wakes the lease waiters.
+  void NoteWorkLocked();
   void NoteFailedOnLocked(JobSlot& job, const std::string& node_id);
   void NoteFailureLocked(const std::string& node_id);
   // Re-queues the listed slots of `sweep` (finished or failed) with fresh
@@ -216,6 +238,7 @@ class Scheduler {
   mutable std::condition_variable work_cv_;    // pending work appeared
   mutable std::condition_variable change_cv_;  // a job or sweep changed
   bool shutdown_ = false;
+  uint64_t work_generation_ = 0;
   bool stop_waiting_for_leases_ = false;
   uint64_t next_epoch_ = 1;
   std::vector<std::unique_ptr<SweepEntry>> sweeps_;  // submission order

@@ -4,6 +4,7 @@
 // The scheduler's in-memory tables, shared by its source files only.
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@ struct Scheduler::JobSlot {
   // Nodes this job failed on (lease expiry included): retried elsewhere
   // while another node can take it.
   std::vector<std::string> failed_on;
+  // Devices the job asks to be rendered on (devices_per_video), read from
+  // its parameters at its first grant; 0 until then.
+  uint32_t devices_wanted = 0;
 };
 
 struct Scheduler::SweepEntry {
@@ -77,6 +81,8 @@ struct Scheduler::NodeEntry {
   absl::Time last_seen;
   uint32_t failures_in_a_row = 0;
   absl::Time quarantined_until = absl::InfinitePast();
+  // By lane: what each lane holding a job said at the last heartbeat.
+  std::map<uint32_t, v1::LaneActivity> activity;
 };
 
 struct Scheduler::DoneRef {

@@ -27,7 +27,18 @@ Scheduler::LeaseEntry* Scheduler::FindLeaseLocked(const std::string& lease_id,
 }
 
 void Scheduler::DropLeaseLocked(uint64_t epoch) {
-  leases_.erase(epoch);
+  if (auto it = leases_.find(epoch); it != leases_.end()) {
+    // Its lane's progress ends with it, not at the node's next heartbeat.
+    auto node = nodes_.find(it->second.node_id);
+    if (node != nodes_.end()) {
+      auto activity = node->second.activity.find(it->second.lane);
+      if (activity != node->second.activity.end() &&
+          activity->second.lease_id() == LeaseIdFor(epoch)) {
+        node->second.activity.erase(activity);
+      }
+    }
+    leases_.erase(it);
+  }
   store_->DeleteLease(epoch).IgnoreError();  // an orphan expires on recovery
   change_cv_.notify_all();                   // WaitForLeasesToEnd
 }
@@ -47,11 +58,23 @@ void Scheduler::StopWaitingForLeases() {
 
 std::vector<std::string> Scheduler::Heartbeat(
     const std::string& node_id, const std::vector<std::string>& lease_ids) {
+  std::vector<v1::LeaseProgress> progress(lease_ids.size());
+  for (size_t i = 0; i < lease_ids.size(); ++i) {
+    progress[i].set_lease_id(lease_ids[i]);
+  }
+  return HeartbeatWithProgress(node_id, progress);
+}
+
+std::vector<std::string> Scheduler::HeartbeatWithProgress(
+    const std::string& node_id,
+    const std::vector<v1::LeaseProgress>& progress) {
   std::lock_guard<std::mutex> lock(mu_);
   const absl::Time now = clock_->Now();
-  TouchNodeLocked(node_id);
+  NodeEntry& node = TouchNodeLocked(node_id);
+  node.activity.clear();  // lanes not named are idle now
   std::vector<std::string> lost;
-  for (const std::string& id : lease_ids) {
+  for (const v1::LeaseProgress& p : progress) {
+    const std::string& id = p.lease_id();
     uint64_t epoch = 0;
     absl::SimpleAtoi(id.substr(std::min(id.size(), sizeof(kLeasePrefix) - 1)),
                      &epoch);
@@ -70,6 +93,13 @@ std::vector<std::string> Scheduler::Heartbeat(
     }
     lease->expire = now + options_.lease_ttl;
     store_->PutLease(lease->Record()).IgnoreError();
+    // The lane is the one the lease was granted to, whatever the node says.
+    v1::LaneActivity& activity = node.activity[lease->lane];
+    activity.set_lane(lease->lane);
+    activity.set_lease_id(id);
+    activity.set_job_id(p.job_id());
+    activity.set_fraction(std::clamp(p.fraction(), 0.0, 1.0));
+    *activity.mutable_devices() = p.devices();
   }
   return lost;
 }

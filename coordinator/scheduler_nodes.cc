@@ -26,10 +26,35 @@ bool Scheduler::OtherNodeCanTakeLocked(const JobSlot& job) const {
     if (std::count(job.failed_on.begin(), job.failed_on.end(), id) > 0) {
       continue;
     }
-    if (entry.quarantined_until > now) continue;
-    if (now - entry.last_seen < options_.lease_ttl) return true;
+    if (IsLiveLocked(entry, now)) return true;
   }
   return false;
+}
+
+bool Scheduler::IsLiveLocked(const NodeEntry& node, absl::Time now) const {
+  return node.quarantined_until <= now &&
+         now - node.last_seen < options_.lease_ttl;
+}
+
+uint32_t Scheduler::LaneWidth(const v1::Node& node, uint32_t lane) {
+  for (const v1::Lane& l : node.lane_layout()) {
+    if (l.index() == lane) {
+      return std::max(1, l.devices_size());
+    }
+  }
+  return 1;
+}
+
+uint32_t Scheduler::WidestLiveLaneLocked() const {
+  const absl::Time now = clock_->Now();
+  uint32_t widest = 1;
+  for (const auto& [id, entry] : nodes_) {
+    if (!IsLiveLocked(entry, now)) continue;
+    for (const v1::Lane& l : entry.node.lane_layout()) {
+      widest = std::max<uint32_t>(widest, l.devices_size());
+    }
+  }
+  return widest;
 }
 
 void Scheduler::NoteFailedOnLocked(JobSlot& job, const std::string& node_id) {
@@ -65,6 +90,10 @@ std::vector<v1::Node> Scheduler::ListNodes() const {
   for (const auto& [id, entry] : nodes_) {
     v1::Node& node = out.emplace_back(entry.node);
     *node.mutable_last_seen() = ToProtoTimestamp(entry.last_seen);
+    node.clear_activity();
+    for (const auto& [lane, activity] : entry.activity) {
+      *node.add_activity() = activity;
+    }
     if (entry.quarantined_until > clock_->Now()) {
       *node.mutable_quarantined_until() =
           ToProtoTimestamp(entry.quarantined_until);

@@ -186,7 +186,7 @@ uint64_t Scheduler::RequeueFinishedLocked(
     LogWarning("sweep ", sweep.status.id(),
                ": saving the re-queue: ", st.ToString());
   }
-  work_cv_.notify_all();
+  NoteWorkLocked();
   change_cv_.notify_all();
   return dirty.size();
 }
