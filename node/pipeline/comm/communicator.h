@@ -32,6 +32,11 @@ class Communicator {
 
   // Returns once every rank has called it.
   virtual absl::Status Barrier() = 0;
+
+  // Ends the group from any thread: collectives in progress and later ones,
+  // on every rank of this process, return an error instead of waiting for
+  // a rank that failed. The communicator cannot be used again.
+  virtual void Abort() {}
 };
 
 }  // namespace reelfarm::pipeline::comm

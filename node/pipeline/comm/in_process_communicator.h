@@ -53,6 +53,7 @@ class InProcessCommunicator : public Communicator {
                          torch::Tensor& output) override;
   absl::Status Broadcast(torch::Tensor& tensor, int root) override;
   absl::Status Barrier() override;
+  void Abort() override { group_->Abort(); }
 
  private:
   std::shared_ptr<ThreadGroup> group_;

@@ -87,9 +87,16 @@ absl::StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Create(
       new NcclCommunicator(comm, rank, size, cuda_device));
 }
 
-NcclCommunicator::~NcclCommunicator() { ncclCommDestroy(comm_); }
+NcclCommunicator::~NcclCommunicator() {
+  if (!aborted_.load()) ncclCommDestroy(comm_);
+}
+
+void NcclCommunicator::Abort() {
+  if (!aborted_.exchange(true)) ncclCommAbort(comm_);
+}
 
 absl::Status NcclCommunicator::AllReduceSum(torch::Tensor& tensor) {
+  if (aborted_.load()) return absl::AbortedError("device group aborted");
   if (absl::Status st = CheckTensor(tensor, device_, "all_reduce"); !st.ok()) {
     return st;
   }
@@ -103,6 +110,7 @@ absl::Status NcclCommunicator::AllReduceSum(torch::Tensor& tensor) {
 
 absl::Status NcclCommunicator::AllGather(const torch::Tensor& input,
                                          torch::Tensor& output) {
+  if (aborted_.load()) return absl::AbortedError("device group aborted");
   for (const torch::Tensor& t : {input, output}) {
     if (absl::Status st = CheckTensor(t, device_, "all_gather"); !st.ok()) {
       return st;
@@ -123,6 +131,7 @@ absl::Status NcclCommunicator::AllGather(const torch::Tensor& input,
 }
 
 absl::Status NcclCommunicator::Broadcast(torch::Tensor& tensor, int root) {
+  if (aborted_.load()) return absl::AbortedError("device group aborted");
   if (absl::Status st = CheckTensor(tensor, device_, "broadcast"); !st.ok()) {
     return st;
   }

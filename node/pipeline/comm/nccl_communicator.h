@@ -3,6 +3,7 @@
 
 #include <nccl.h>
 
+#include <atomic>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -30,6 +31,8 @@ class NcclCommunicator : public Communicator {
                          torch::Tensor& output) override;
   absl::Status Broadcast(torch::Tensor& tensor, int root) override;
   absl::Status Barrier() override;
+  // ncclCommAbort: collectives blocked on a failed rank return.
+  void Abort() override;
 
  private:
   NcclCommunicator(ncclComm_t comm, int rank, int size, int device)
@@ -37,6 +40,7 @@ class NcclCommunicator : public Communicator {
 
   ncclComm_t comm_;
   int rank_, size_, device_;
+  std::atomic<bool> aborted_{false};
 };
 
 // torch dtype -> NCCL dtype; InvalidArgument for types NCCL lacks.
