@@ -120,10 +120,11 @@ int StatusCommand(const std::vector<std::string>& args) {
         !st.ok()) {
       return Fail("status", st);
     }
-    std::fputs(NodeTable({response.nodes().begin(), response.nodes().end()},
-                         absl::Now())
-                   .c_str(),
-               stdout);
+    const std::vector<v1::Node> nodes(response.nodes().begin(),
+                                      response.nodes().end());
+    std::fputs(NodeTable(nodes, absl::Now()).c_str(), stdout);
+    std::fputs("\n", stdout);
+    std::fputs(LaneTable(nodes).c_str(), stdout);
     return kExitOk;
   }
   if (positional.empty()) {

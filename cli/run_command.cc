@@ -41,8 +41,14 @@ int RunCommand(const std::vector<std::string>& args) {
   sweep_flags.Register(flags);
   std::string devices = "auto";
   uint32_t lanes = 0;
-  flags.String("devices", &devices, "cpu, or CUDA ordinals such as 0,1");
+  flags.String("devices", &devices,
+               "cpu, CUDA ordinals such as 0,1, or cpu,cpu (CPU ranks in "
+               "place of GPUs)");
   flags.Uint("lanes", &lanes, "render lanes (default: one per device)");
+  uint32_t devices_per_lane = 1;
+  flags.Uint("devices-per-lane", &devices_per_lane,
+             "devices each lane drives together: jobs with devices_per_video "
+             "render on all of them at once");
   std::string precision = "fp32";
   flags.String("precision", &precision,
                "model weights: fp32, fp16 or bf16 (half: GPUs)");
@@ -64,6 +70,10 @@ int RunCommand(const std::vector<std::string>& args) {
   if (!spec.ok()) return Fail("run", spec.status());
   absl::StatusOr<std::vector<v1::Device>> found = DiscoverDevices(devices);
   if (!found.ok()) return Fail("run", found.status());
+  if (absl::Status st = CheckLaneLayout(found->size(), lanes, devices_per_lane);
+      !st.ok()) {
+    return Fail("run", st);
+  }
 
   // Loopback only, and a fresh token per run: another user on this machine
   // can reach the port but cannot submit, lease or cancel anything.
@@ -91,6 +101,7 @@ int RunCommand(const std::vector<std::string>& args) {
   node_options.security = client_security;
   node_options.devices = *found;
   node_options.lanes = lanes;
+  node_options.devices_per_lane = devices_per_lane;
   node_options.precision = precision;
   node_options.slurm = SlurmProvenanceFromEnvironment(
       [](const char* name) { return std::getenv(name); });

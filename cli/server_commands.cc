@@ -139,6 +139,10 @@ int NodeCommand(const std::vector<std::string>& args) {
                "cpu, CUDA ordinals such as 0,1, or auto (CUDA_VISIBLE_DEVICES, "
                "then libtorch, then cpu)");
   flags.Uint("lanes", &lanes, "render lanes (default: one per device)");
+  uint32_t devices_per_lane = 1;
+  flags.Uint("devices-per-lane", &devices_per_lane,
+             "devices each lane drives together: jobs with devices_per_video "
+             "render on all of them at once");
   flags.String("node-id", &node_id, "name in the manifest (default host-pid)");
   std::string precision = "fp32";
   flags.String("precision", &precision,
@@ -175,11 +179,16 @@ int NodeCommand(const std::vector<std::string>& args) {
   if (!security.ok()) return Fail("node", security.status());
   absl::StatusOr<std::vector<v1::Device>> found = DiscoverDevices(devices);
   if (!found.ok()) return Fail("node", found.status());
+  if (absl::Status st = CheckLaneLayout(found->size(), lanes, devices_per_lane);
+      !st.ok()) {
+    return Fail("node", st);
+  }
   NodeOptions options;
   options.coordinator = coordinator;
   options.security = *std::move(security);
   options.devices = *found;
   options.lanes = lanes;
+  options.devices_per_lane = devices_per_lane;
   options.node_id = node_id;
   options.precision = precision;
   options.exit_when_idle = absl::Seconds(exit_when_idle_s);

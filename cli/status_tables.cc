@@ -1,6 +1,7 @@
 #include "cli/status_tables.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -96,6 +97,46 @@ std::string NodeTable(const std::vector<v1::Node>& nodes, absl::Time now) {
          quarantined});
   }
   return FormatTable(rows, {false, false, true, false, false, false});
+}
+
+namespace {
+
+std::string Percent(double fraction) {
+  return absl::StrCat(static_cast<int>(fraction * 100 + 0.5), "%");
+}
+
+}  // namespace
+
+std::string LaneTable(const std::vector<v1::Node>& nodes) {
+  std::vector<std::vector<std::string>> rows = {
+      {"NODE", "LANE", "DEVICES", "JOB", "PROGRESS"}};
+  for (const v1::Node& n : nodes) {
+    std::map<uint32_t, std::string> devices;  // by lane
+    for (const v1::Lane& l : n.lane_layout()) {
+      devices[l.index()] = absl::StrJoin(l.devices(), ",");
+    }
+    std::map<uint32_t, const v1::LaneActivity*> activity;
+    for (const v1::LaneActivity& a : n.activity()) activity[a.lane()] = &a;
+    for (uint32_t lane = 0; lane < n.lanes(); ++lane) {
+      std::vector<std::string>& row = rows.emplace_back();
+      row = {n.id(), absl::StrCat(lane),
+             devices.count(lane) > 0 ? devices[lane] : "-", "-", "idle"};
+      auto it = activity.find(lane);
+      if (it == activity.end()) continue;
+      const v1::LaneActivity& a = *it->second;
+      row[3] = a.job_id().empty() ? "-" : a.job_id();
+      row[4] = Percent(a.fraction());
+      std::vector<std::string> per_device;
+      for (const v1::DeviceProgress& d : a.devices()) {
+        per_device.push_back(
+            absl::StrCat(d.device(), " ", Percent(d.fraction())));
+      }
+      if (!per_device.empty()) {
+        absl::StrAppend(&row[4], " (", absl::StrJoin(per_device, ", "), ")");
+      }
+    }
+  }
+  return FormatTable(rows, {false, true, false, false, false});
 }
 
 }  // namespace reelfarm::cli

@@ -24,6 +24,10 @@ std::string SweepTable(const std::vector<v1::SweepStatus>& sweeps,
 // NODE HOST LANES DEVICES LAST-SEEN QUARANTINED-UNTIL, a row per node.
 std::string NodeTable(const std::vector<v1::Node>& nodes, absl::Time now);
 
+// NODE LANE DEVICES JOB PROGRESS, a row per lane: what it renders and how
+// far each of its devices is.
+std::string LaneTable(const std::vector<v1::Node>& nodes);
+
 }  // namespace reelfarm::cli
 
 #endif  // REELFARM_CLI_STATUS_TABLES_H_

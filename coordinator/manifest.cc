@@ -98,6 +98,10 @@ json JobJson(const v1::JobStatus& status) {
     if (r.warnings_size() > 0) j["warnings"] = r.warnings();
     j["node"] = r.node_id();
     j["lane"] = r.lane();
+    if (r.devices_size() > 1) {
+      j["devices"] =
+          std::vector<std::string>(r.devices().begin(), r.devices().end());
+    }
     // Rendered for an earlier sweep and reused: the files are the same.
     if (!r.reused_from_sweep().empty())
       j["reused_from"] = r.reused_from_sweep();

@@ -57,16 +57,13 @@ Video ToVideo(const torch::Tensor& frames) {
 }  // namespace
 
 AnimateDiffRenderer::AnimateDiffRenderer(const RenderEnvironment& environment)
-    : device_(environment.device.name()), precision_(environment.precision) {
+    : group_(environment.devices), precision_(environment.precision) {
   if (environment.cpu_threads > 0) {
     torch::set_num_threads(environment.cpu_threads);
   }
 }
 
-absl::Status AnimateDiffRenderer::EnsureModels(const v1::ModelSet& models) {
-  const std::string key = ModelKey(models);
-  if (bundle_ != nullptr && key == loaded_key_) return absl::OkStatus();
-  bundle_.reset();  // free the old set before loading the next
+absl::Status AnimateDiffRenderer::PrepareSources(const v1::ModelSet& models) {
   pipeline::ModelSources sources;
   sources.base = models.base().path();
   sources.motion_module = models.motion_module().path();
@@ -81,41 +78,57 @@ absl::Status AnimateDiffRenderer::EnsureModels(const v1::ModelSet& models) {
     sources.adapter_lora.emplace(models.adapter_lora().model().path(),
                                  models.adapter_lora().alpha());
   }
+  scheduler_config_.reset();
   if (!models.inference_config().path().empty()) {
     absl::StatusOr<InferenceConfig> inference =
         LoadInferenceConfig(models.inference_config().path());
     if (!inference.ok()) return inference.status();
     sources.motion_config = inference->motion;
     scheduler_config_ = inference->scheduler;
-  } else {
-    scheduler_config_.reset();
   }
-  const size_t lora_count = sources.loras.size() + sources.motion_loras.size() +
-                            (sources.adapter_lora.has_value() ? 1 : 0);
-  LogInfo("loading models: ", sources.base,
-          sources.motion_module.empty() ? "" : " + ", sources.motion_module,
-          sources.dreambooth.empty() ? "" : " + ", sources.dreambooth,
-          lora_count == 0 ? "" : absl::StrCat(" + ", lora_count, " LoRA(s)"));
-  absl::StatusOr<std::unique_ptr<pipeline::ModelBundle>> bundle =
-      pipeline::LoadModelBundle(sources);
-  if (!bundle.ok()) {
-    // A model that does not load fails the same way everywhere.
-    return absl::InvalidArgumentError(bundle.status().message());
+  sources_ = std::move(sources);
+  return absl::OkStatus();
+}
+
+absl::Status AnimateDiffRenderer::EnsureModels(const v1::ModelSet& models,
+                                               int ranks) {
+  const std::string key = ModelKey(models);
+  if (key != loaded_key_) {
+    bundles_.clear();  // free the old set before loading the next
+    loaded_key_.clear();
+    if (absl::Status st = PrepareSources(models); !st.ok()) return st;
+    loaded_key_ = key;
   }
   absl::StatusOr<torch::ScalarType> dtype =
       pipeline::ParsePrecision(precision_);
   if (!dtype.ok()) return dtype.status();
-  const torch::Device device(device_);
-  (*bundle)->To(device, *dtype, /*channels_last=*/device.is_cuda());
-  bundle_ = *std::move(bundle);
-  loaded_key_ = key;
+  while (bundles_.size() < static_cast<size_t>(ranks)) {
+    const std::string& device = group_.devices()[bundles_.size()].name();
+    const pipeline::ModelSources& s = sources_;
+    const size_t lora_count = s.loras.size() + s.motion_loras.size() +
+                              (s.adapter_lora.has_value() ? 1 : 0);
+    LogInfo("loading models on ", device, ": ", s.base,
+            s.motion_module.empty() ? "" : " + ", s.motion_module,
+            s.dreambooth.empty() ? "" : " + ", s.dreambooth,
+            lora_count == 0 ? "" : absl::StrCat(" + ", lora_count, " LoRA(s)"));
+    absl::StatusOr<std::unique_ptr<pipeline::ModelBundle>> bundle =
+        pipeline::LoadModelBundle(s);
+    if (!bundle.ok()) {
+      // A model that does not load fails the same way everywhere.
+      return absl::InvalidArgumentError(bundle.status().message());
+    }
+    const torch::Device target(device);
+    (*bundle)->To(target, *dtype, /*channels_last=*/target.is_cuda());
+    bundles_.push_back(*std::move(bundle));
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<Video> AnimateDiffRenderer::Render(const v1::Job& job,
                                                   RenderContext& context) {
   const v1::RenderParams& p = job.params();
-  if (absl::Status st = EnsureModels(p.models()); !st.ok()) return st;
+  const int ranks = RanksFor(p, group_.devices().size());
+  if (absl::Status st = EnsureModels(p.models(), ranks); !st.ok()) return st;
   pipeline::VideoRequest request;
   request.prompt = p.prompt();
   request.negative_prompt = p.negative_prompt();
@@ -136,27 +149,41 @@ absl::StatusOr<Video> AnimateDiffRenderer::Render(const v1::Job& job,
   request.context.fuse = *fuse;
   request.context.loop = ctx.loop;
   request.context.free_noise = ctx.free_noise;
-  if (DevicesPerVideo(p) > 1) {
-    // This lane has one device: the windows run here in turn, which gives
-    // the video a device group would (up to float rounding).
+  request.split_frames = p.split_frames();
+  if (DevicesPerVideo(p) > static_cast<uint32_t>(ranks)) {
+    // The ranks' split does not change the video beyond float rounding.
     LogInfo("job ", job.id(), " asks for ", DevicesPerVideo(p),
-            " devices per video; rendering its windows on ", device_);
+            " devices per video; this lane has ", ranks);
   }
-  pipeline::PipelineHooks hooks;
-  hooks.progress = [&](int64_t step, int64_t steps) {
-    context.ReportProgress(static_cast<double>(step) / (steps + 1));
-  };
-  hooks.cancelled = [&] { return context.Cancelled(); };
-  absl::StatusOr<torch::Tensor> frames;
-  try {
-    frames = pipeline::RenderVideo(*bundle_, request, hooks);
-  } catch (const c10::Error& e) {
-    // Out of memory and friends: another node may manage.
-    return absl::ResourceExhaustedError(e.what_without_backtrace());
-  }
-  if (!frames.ok()) return frames.status();
+  torch::Tensor frames;
+  const absl::Status rendered = group_.Run(
+      ranks, [&](int rank, pipeline::comm::Communicator* comm) -> absl::Status {
+        pipeline::PipelineHooks hooks;
+        hooks.progress = [&, rank](int64_t step, int64_t steps) {
+          const double fraction = static_cast<double>(step) / (steps + 1);
+          if (ranks == 1) {
+            context.ReportProgress(fraction);
+          } else {
+            context.ReportDeviceProgress(rank, fraction);
+          }
+        };
+        hooks.cancelled = [&] { return context.Cancelled(); };
+        try {
+          absl::StatusOr<torch::Tensor> out =
+              pipeline::RenderVideo(*bundles_[rank], request, hooks, comm);
+          if (!out.ok()) return out.status();
+          if (rank == 0) frames = *std::move(out);  // every rank has it
+          return absl::OkStatus();
+        } catch (const c10::Error& e) {
+          // Out of memory and friends: another node may manage.
+          return absl::ResourceExhaustedError(e.what_without_backtrace());
+        } catch (const std::exception& e) {
+          return absl::InternalError(e.what());
+        }
+      });
+  if (!rendered.ok()) return rendered;
   context.ReportProgress(1.0);
-  return ToVideo(*frames);
+  return ToVideo(frames);
 }
 
 }  // namespace reelfarm

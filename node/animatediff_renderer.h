@@ -4,7 +4,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "node/device_group.h"
 #include "node/pipeline/model_bundle.h"
 #include "node/renderer.h"
 
@@ -12,7 +14,8 @@ namespace reelfarm {
 
 // The Renderer that runs AnimateDiff. It keeps the last model set loaded:
 // consecutive jobs with the same checkpoints (the coordinator groups them)
-// pay the load once.
+// pay the load once. A job that asks for several devices renders on as many
+// of the lane's devices as it has, each with its own copy of the models.
 class AnimateDiffRenderer : public Renderer {
  public:
   // cpu_threads > 0 sets libtorch's intra-op threads (Debian's build sees
@@ -23,12 +26,18 @@ class AnimateDiffRenderer : public Renderer {
                                RenderContext& context) override;
 
  private:
-  absl::Status EnsureModels(const v1::ModelSet& models);
+  // Loads `models` onto the first `ranks` devices, keeping what is loaded
+  // already.
+  absl::Status EnsureModels(const v1::ModelSet& models, int ranks);
+  // Reads the model set's sources (and the inference config's scheduler).
+  absl::Status PrepareSources(const v1::ModelSet& models);
 
-  std::string device_;
+  DeviceGroup group_;
   std::string precision_;
-  std::string loaded_key_;  // digests of the loaded model set
-  std::unique_ptr<pipeline::ModelBundle> bundle_;
+  std::string loaded_key_;  // digests of the model set in `sources_`
+  pipeline::ModelSources sources_;
+  // Per device, in the lane's order: the models loaded there.
+  std::vector<std::unique_ptr<pipeline::ModelBundle>> bundles_;
   // The inference config's noise_scheduler_kwargs, read with the models
   // (the model key covers the config's digest).
   std::optional<nlohmann::json> scheduler_config_;

@@ -23,10 +23,15 @@ v1::Device Named(const std::string& name) {
 absl::StatusOr<std::vector<v1::Device>> ParseDeviceList(
     const std::string& list) {
   std::vector<v1::Device> out;
-  if (list == "cpu") return std::vector<v1::Device>{Named("cpu")};
   for (absl::string_view part :
        absl::StrSplit(list, ',', absl::SkipWhitespace())) {
     absl::string_view item = absl::StripAsciiWhitespace(part);
+    if (item == "cpu") {
+      // Listed more than once, CPU devices stand in for GPUs: a lane of
+      // "cpu,cpu" renders a video on two ranks, as two GPUs would.
+      out.push_back(Named("cpu"));
+      continue;
+    }
     absl::ConsumePrefix(&item, "cuda:");
     int ordinal = -1;
     if (!absl::SimpleAtoi(item, &ordinal) || ordinal < 0) {
@@ -37,6 +42,24 @@ absl::StatusOr<std::vector<v1::Device>> ParseDeviceList(
   }
   if (out.empty()) return absl::InvalidArgumentError("--devices is empty");
   return out;
+}
+
+absl::Status CheckLaneLayout(size_t devices, uint32_t lanes,
+                             uint32_t devices_per_lane) {
+  if (devices_per_lane == 0) {
+    return absl::InvalidArgumentError("--devices-per-lane must be at least 1");
+  }
+  if (devices_per_lane > devices) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--devices-per-lane ", devices_per_lane, " but only ",
+                     devices, " device(s); list them with --devices"));
+  }
+  if (devices_per_lane > 1 && lanes != 0) {
+    return absl::InvalidArgumentError(
+        "--lanes and --devices-per-lane do not go together: with several "
+        "devices per lane, the devices make the lanes");
+  }
+  return absl::OkStatus();
 }
 
 std::optional<std::vector<v1::Device>> DevicesFromEnvironment(

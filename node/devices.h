@@ -31,7 +31,13 @@ absl::StatusOr<std::vector<v1::Device>> DiscoverDevices(
 std::optional<std::vector<v1::Device>> DevicesFromEnvironment(
     const GetEnvFn& getenv);
 
-// Parses a device list such as "cpu" or "0,1"; exposed for tests.
+// Whether `devices_per_lane` (and `lanes`) can split `devices` devices into
+// lanes; the error names the flags.
+absl::Status CheckLaneLayout(size_t devices, uint32_t lanes,
+                             uint32_t devices_per_lane);
+
+// Parses a device list such as "cpu", "0,1" or "cpu,cpu" (CPU ranks that
+// stand in for GPUs); exposed for tests.
 absl::StatusOr<std::vector<v1::Device>> ParseDeviceList(
     const std::string& list);
 

@@ -10,6 +10,7 @@
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/proto_time.h"
+#include "node/device_group.h"
 #include "node/output_publisher.h"
 #include "node/renderer.h"
 
@@ -33,9 +34,45 @@ bool Retryable(const absl::Status& st) {
 struct NodeAgent::ActiveLease {
   std::string id;
   uint64_t epoch = 0;
-  std::string job_id;
+  uint32_t lane = 0;
   std::atomic<double> progress{0};
   std::atomic<bool> lost{false};
+
+  // The job in progress and, when it renders on several devices, each
+  // one's progress; read by the heartbeat.
+  mutable std::mutex mu;
+  std::string job_id;
+  std::vector<v1::DeviceProgress> devices;
+
+  void StartJob(const std::string& job, const std::vector<v1::Device>& used) {
+    std::lock_guard<std::mutex> lock(mu);
+    job_id = job;
+    progress.store(0);
+    devices.clear();
+    for (size_t i = 0; used.size() > 1 && i < used.size(); ++i) {
+      devices.emplace_back().set_device(used[i].name());
+    }
+  }
+  void SetDeviceProgress(size_t device, double fraction) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (device >= devices.size()) return;
+    devices[device].set_fraction(fraction);
+    // The job is as far as its slowest device.
+    double slowest = 1.0;
+    for (const v1::DeviceProgress& d : devices) {
+      slowest = std::min(slowest, d.fraction());
+    }
+    progress.store(slowest);
+  }
+  void Fill(v1::LeaseProgress* p) const {
+    std::lock_guard<std::mutex> lock(mu);
+    p->set_lease_id(id);
+    p->set_epoch(epoch);
+    p->set_lane(lane);
+    p->set_job_id(job_id);
+    p->set_fraction(progress.load());
+    for (const v1::DeviceProgress& d : devices) *p->add_devices() = d;
+  }
 };
 
 class NodeAgent::LaneContext : public RenderContext {
@@ -47,6 +84,9 @@ class NodeAgent::LaneContext : public RenderContext {
   }
   void ReportProgress(double fraction) override {
     lease_->progress.store(fraction);
+  }
+  void ReportDeviceProgress(size_t device, double fraction) override {
+    lease_->SetDeviceProgress(device, fraction);
   }
 
  private:
@@ -61,7 +101,21 @@ NodeAgent::NodeAgent(NodeOptions options) : options_(std::move(options)) {
     cpu.set_name("cpu");
     options_.devices.push_back(cpu);
   }
-  if (options_.lanes == 0) options_.lanes = options_.devices.size();
+  const size_t devices = options_.devices.size();
+  if (options_.devices_per_lane > 1) {
+    const size_t per_lane = options_.devices_per_lane;
+    for (size_t first = 0; first < devices; first += per_lane) {
+      lane_devices_.emplace_back(
+          options_.devices.begin() + first,
+          options_.devices.begin() + std::min(devices, first + per_lane));
+    }
+    options_.lanes = lane_devices_.size();
+  } else {
+    if (options_.lanes == 0) options_.lanes = devices;
+    for (uint32_t lane = 0; lane < options_.lanes; ++lane) {
+      lane_devices_.push_back({options_.devices[lane % devices]});
+    }
+  }
   std::shared_ptr<grpc::Channel> channel = options_.channel;
   if (channel == nullptr) {
     // A restarted coordinator is found within seconds: gRPC's default
@@ -101,6 +155,11 @@ absl::Status NodeAgent::Register() {
   node->set_host(host);
   node->set_lanes(options_.lanes);
   for (const v1::Device& d : options_.devices) *node->add_devices() = d;
+  for (uint32_t lane = 0; lane < options_.lanes; ++lane) {
+    v1::Lane* l = node->add_lane_layout();
+    l->set_index(lane);
+    for (const v1::Device& d : lane_devices_[lane]) l->add_devices(d.name());
+  }
   // Exponential backoff with jitter: a coordinator that is restarting is
   // not hammered by every node at once.
   std::mt19937_64 rng(std::random_device{}());
@@ -277,13 +336,12 @@ absl::Status NodeAgent::RenderJob(uint32_t lane, const v1::Job& job,
   auto& renderers = renderers_[lane];
   auto it = renderers.find(job.renderer().name());
   if (it == renderers.end()) {
-    const v1::Device& device = options_.devices[lane % options_.devices.size()];
     // CPU lanes share the cores; a GPU lane needs few CPU threads.
     const int threads =
         std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
                         static_cast<int>(options_.lanes));
     RenderEnvironment environment;
-    environment.device = device;
+    environment.devices = lane_devices_[lane];
     environment.cpu_threads = threads;
     environment.precision = options_.precision;
     absl::StatusOr<std::unique_ptr<Renderer>> made =
@@ -317,6 +375,7 @@ void NodeAgent::RunLease(uint32_t lane, const v1::Lease& lease) {
   auto active = std::make_shared<ActiveLease>();
   active->id = lease.id();
   active->epoch = lease.epoch();
+  active->lane = lane;
   {
     std::lock_guard<std::mutex> lock(mu_);
     active_[lease.id()] = active;
@@ -329,13 +388,17 @@ void NodeAgent::RunLease(uint32_t lane, const v1::Lease& lease) {
       handed_back = true;
       break;
     }
-    active->job_id = job.id();
-    active->progress.store(0);
+    const std::vector<v1::Device>& lane_devices = lane_devices_[lane];
+    const std::vector<v1::Device> used(
+        lane_devices.begin(),
+        lane_devices.begin() + RanksFor(job.params(), lane_devices.size()));
+    active->StartJob(job.id(), used);
     LaneContext context(this, active.get());
     v1::JobResult result;
     result.set_job_id(job.id());
     result.set_node_id(node_id_);
     result.set_lane(lane);
+    for (const v1::Device& d : used) result.add_devices(d.name());
     if (options_.slurm) *result.mutable_slurm() = *options_.slurm;
     const absl::Status st = RenderJob(lane, job, context, &result);
     if (active->lost.load()) break;  // someone else holds the job now
@@ -420,13 +483,7 @@ void NodeAgent::HeartbeatLoop() {
       std::lock_guard<std::mutex> lock(mu_);
       snapshot = active_;
     }
-    for (const auto& [id, lease] : snapshot) {
-      v1::LeaseProgress* p = request.add_leases();
-      p->set_lease_id(id);
-      p->set_epoch(lease->epoch);
-      p->set_job_id(lease->job_id);
-      p->set_fraction(lease->progress.load());
-    }
+    for (const auto& [id, lease] : snapshot) lease->Fill(request.add_leases());
     v1::HeartbeatResponse response;
     auto ctx = Context(heartbeat_interval_ * 2);
     grpc::Status st = stub_->Heartbeat(ctx.get(), request, &response);

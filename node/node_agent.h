@@ -29,7 +29,12 @@ struct NodeOptions {
   ClientSecurity security;  // token and TLS for dialing `coordinator`
   std::string node_id;      // default: <hostname>-<pid>
   std::vector<v1::Device> devices;
-  uint32_t lanes = 0;              // 0: one per device
+  uint32_t lanes = 0;  // 0: one per device (or per devices_per_lane)
+  // Devices each lane drives together: a lane of several renders the jobs
+  // that ask for several devices (devices_per_video) on all of them at once.
+  // The last lane gets what is left when the devices do not divide evenly;
+  // `lanes` must then be 0.
+  uint32_t devices_per_lane = 1;
   std::string precision = "fp32";  // model weights: fp32, fp16 or bf16
   // The SLURM job step this node runs in; copied into every result.
   std::optional<v1::SlurmProvenance> slurm;
@@ -68,6 +73,10 @@ class NodeAgent {
   void Wait();
 
   const std::string& node_id() const { return node_id_; }
+  // The devices of each lane, by lane.
+  const std::vector<std::vector<v1::Device>>& lane_devices() const {
+    return lane_devices_;
+  }
   uint64_t jobs_completed() const { return jobs_completed_.load(); }
   uint64_t jobs_failed() const { return jobs_failed_.load(); }
   // True when the lanes exited because they had no work for
@@ -104,6 +113,7 @@ class NodeAgent {
   NodeOptions options_;
   std::unique_ptr<v1::Coordinator::Stub> stub_;
   std::string node_id_;
+  std::vector<std::vector<v1::Device>> lane_devices_;  // by lane
   absl::Duration heartbeat_interval_ = absl::Seconds(5);
 
   std::atomic<bool> draining_{false};

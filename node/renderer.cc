@@ -10,7 +10,8 @@ absl::StatusOr<std::unique_ptr<Renderer>> MakeRenderer(
     const v1::RendererOptions& options, const RenderEnvironment& environment) {
   if (options.name() == "test-pattern") {
     return std::make_unique<TestPatternRenderer>(
-        options.test_pattern_ms_per_job(), options.test_pattern_load_ms());
+        options.test_pattern_ms_per_job(), options.test_pattern_load_ms(),
+        environment.devices.size());
   }
   if (options.name() == "animatediff" || options.name().empty()) {
     return std::make_unique<AnimateDiffRenderer>(environment);

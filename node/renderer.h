@@ -27,10 +27,15 @@ class RenderContext {
   virtual bool Cancelled() const = 0;
   // 0..1 of the current job; sent to the coordinator with heartbeats.
   virtual void ReportProgress(double fraction) = 0;
+  // The same for one of the lane's devices (by position in
+  // RenderEnvironment::devices) when a job renders on several; safe to call
+  // from the devices' threads at once.
+  // Contexts that do not track devices ignore it.
+  virtual void ReportDeviceProgress(size_t /*device*/, double /*fraction*/) {}
 };
 
-// Turns one job into frames. A renderer instance belongs to one lane (one
-// device) and may keep models loaded between jobs.
+// Turns one job into frames. A renderer instance belongs to one lane (its
+// devices) and may keep models loaded between jobs.
 class Renderer {
  public:
   virtual ~Renderer() = default;
@@ -41,7 +46,9 @@ class Renderer {
 
 // Where and how a lane renders.
 struct RenderEnvironment {
-  v1::Device device;               // "cpu" or "cuda:N"
+  // The lane's devices, "cpu" or "cuda:N": a job that asks for several
+  // devices (devices_per_video) renders on up to this many at once.
+  std::vector<v1::Device> devices;
   int cpu_threads = 0;             // libtorch intra-op threads; 0: default
   std::string precision = "fp32";  // model weights: fp32, fp16 or bf16
 };

@@ -6,19 +6,23 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
+#include "node/device_group.h"
 
 namespace reelfarm {
 namespace {
 
 // Sleeps `ms` in slices so a lost lease stops it promptly; false if it did.
-bool SimulateWork(uint32_t ms, RenderContext& context, bool report) {
+// Reports progress on `ranks` devices (none when 0).
+bool SimulateWork(uint32_t ms, RenderContext& context, int ranks) {
   const auto start = std::chrono::steady_clock::now();
   const auto budget = std::chrono::milliseconds(ms);
   while (std::chrono::steady_clock::now() - start < budget) {
     if (context.Cancelled()) return false;
     const auto elapsed = std::chrono::steady_clock::now() - start;
-    if (report) {
-      context.ReportProgress(std::chrono::duration<double>(elapsed) / budget);
+    const double fraction = std::chrono::duration<double>(elapsed) / budget;
+    if (ranks == 1) context.ReportProgress(fraction);
+    for (int r = 0; ranks > 1 && r < ranks; ++r) {
+      context.ReportDeviceProgress(r, fraction);
     }
     std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
         budget - elapsed, std::chrono::milliseconds(5)));
@@ -37,12 +41,12 @@ absl::StatusOr<Video> TestPatternRenderer::Render(const v1::Job& job,
   }
   // A real pipeline loads its weights once, on its first job.
   if (!loaded_) {
-    if (!SimulateWork(load_ms_, context, /*report=*/false)) {
+    if (!SimulateWork(load_ms_, context, /*ranks=*/0)) {
       return absl::CancelledError("lease lost");
     }
     loaded_ = true;
   }
-  if (!SimulateWork(ms_per_job_, context, /*report=*/true)) {
+  if (!SimulateWork(ms_per_job_, context, RanksFor(p, devices_))) {
     return absl::CancelledError("lease lost");
   }
 

@@ -26,6 +26,26 @@ TEST(DevicesTest, ParsesFlag) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(DevicesTest, CpuListedTwiceIsTwoDevices) {
+  auto two = ParseDeviceList("cpu, cpu");
+  ASSERT_TRUE(two.ok()) << two.status();
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[1].name(), "cpu");
+}
+
+TEST(DevicesTest, LaneLayoutFlagsAreChecked) {
+  EXPECT_TRUE(CheckLaneLayout(4, 0, 2).ok());
+  EXPECT_TRUE(CheckLaneLayout(3, 0, 2).ok());  // lanes of 2 and 1
+  EXPECT_TRUE(CheckLaneLayout(1, 3, 1).ok());  // three lanes share a device
+  const absl::Status zero = CheckLaneLayout(2, 0, 0);
+  EXPECT_NE(zero.message().find("--devices-per-lane"), std::string::npos);
+  const absl::Status too_many = CheckLaneLayout(2, 0, 4);
+  EXPECT_NE(too_many.message().find("only 2 device(s)"), std::string::npos)
+      << too_many;
+  const absl::Status both = CheckLaneLayout(4, 2, 2);
+  EXPECT_NE(both.message().find("--lanes"), std::string::npos) << both;
+}
+
 TEST(DevicesTest, CudaVisibleDevicesIsRenumbered) {
   ::setenv("CUDA_VISIBLE_DEVICES", "4,6,7", 1);
   auto found = DiscoverDevices("auto");
