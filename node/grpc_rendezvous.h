@@ -33,8 +33,9 @@ class GrpcRendezvous : public pipeline::comm::Rendezvous {
       : GrpcRendezvous(stub, std::move(group), size, Options()) {}
 
   // Rank 0's bytes. DeadlineExceeded, naming the group and the time
-  // waited, when rank 0 has not posted within the timeout; UNAVAILABLE
-  // from the coordinator is retried with a short backoff until then.
+  // waited, when rank 0 has not posted within the timeout. Calls that end
+  // UNAVAILABLE or time out are retried with a short backoff until then;
+  // other errors (a wrong token, a conflicting post) are returned at once.
   absl::StatusOr<std::string> Share(int rank,
                                     const std::string& bytes) override;
 

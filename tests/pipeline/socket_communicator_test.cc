@@ -235,6 +235,11 @@ TEST(SocketCommunicatorTest, MismatchedCollectivesFailEverywhere) {
     EXPECT_NE(results[r].message().find("out of step"), std::string::npos)
         << results[r];
   }
+  EXPECT_NE(results[0].message().find(
+                "rank 0 called all_reduce_sum #1 (32 bytes of Float), rank 1 "
+                "called broadcast #1 (32 bytes of Float, root 0)"),
+            std::string::npos)
+      << results[0];
 }
 
 TEST(SocketCommunicatorTest, MismatchedShapesFailEverywhere) {

@@ -70,6 +70,19 @@ size_t Bytes(const torch::Tensor& t) { return t.numel() * t.element_size(); }
 
 }  // namespace
 
+std::string SocketCommunicator::Describe(const Header& h) {
+  static_assert(sizeof(Header) == 24, "the wire format has no padding");
+  const bool known =
+      h.dtype < static_cast<uint16_t>(c10::ScalarType::NumOptions);
+  return absl::StrCat(
+      OpName(h.op), " #", h.seq, " (", h.bytes, " bytes of ",
+      known ? c10::toString(static_cast<c10::ScalarType>(h.dtype)) : "?",
+      h.op == static_cast<uint16_t>(Op::kBroadcast)
+          ? absl::StrCat(", root ", h.arg)
+          : "",
+      ")");
+}
+
 absl::StatusOr<std::unique_ptr<SocketCommunicator>> SocketCommunicator::Create(
     int rank, int size, Rendezvous& rendezvous, Options options) {
   if (size < 1 || rank < 0 || rank >= size) {
@@ -115,11 +128,12 @@ absl::Status SocketCommunicator::AcceptPeers(SocketCommunicator& comm,
   const absl::Time deadline = absl::Now() + comm.timeout_;
   for (int joined = 1; joined < comm.size_; ++joined) {
     absl::StatusOr<Fd> fd = socket_io::Accept(listener, deadline);
-    if (!fd.ok()) {
+    if (absl::IsDeadlineExceeded(fd.status())) {
       return comm.Fail(absl::DeadlineExceededError(absl::StrCat(
           "rank 0: ", comm.size_ - joined, " rank(s) did not connect within ",
           absl::FormatDuration(comm.timeout_))));
     }
+    if (!fd.ok()) return comm.Fail(fd.status());
     Header hello{};
     if (absl::Status st = socket_io::RecvAll(*fd, &hello, sizeof(hello),
                                              deadline, "a connecting rank");
@@ -238,11 +252,9 @@ absl::Status SocketCommunicator::GatherFromPeers(
     const Header& h = headers[r];
     if (h.magic != want.magic || h.op != want.op || h.dtype != want.dtype ||
         h.seq != want.seq || h.arg != want.arg || h.bytes != want.bytes) {
-      return Fail(absl::FailedPreconditionError(absl::StrCat(
-          "collectives out of step: rank 0 called ", OpName(want.op), " #",
-          want.seq, " (", want.bytes, " bytes, dtype ", want.dtype, ", arg ",
-          want.arg, "), rank ", r, " called ", OpName(h.op), " #", h.seq, " (",
-          h.bytes, " bytes, dtype ", h.dtype, ", arg ", h.arg, ")")));
+      return Fail(absl::FailedPreconditionError(
+          absl::StrCat("collectives out of step: rank 0 called ",
+                       Describe(want), ", rank ", r, " called ", Describe(h))));
     }
     if (r < static_cast<int>(payloads.size()) && payloads[r] != nullptr) {
       inbound.push_back(Inbound{&peers_[r], RankName(r), payloads[r],
@@ -319,9 +331,9 @@ absl::Status SocketCommunicator::RecvReply(const Header& want, void* data) {
   if (absl::Status reason = ErrorFrom(h); !reason.ok()) return Fail(reason);
   if (h.magic != want.magic || h.op != want.op || h.dtype != want.dtype ||
       h.seq != want.seq || h.arg != want.arg || h.bytes != want.bytes) {
-    return Fail(absl::FailedPreconditionError(absl::StrCat(
-        "collectives out of step: rank ", rank_, " called ", OpName(want.op),
-        " #", want.seq, ", rank 0 answered ", OpName(h.op), " #", h.seq)));
+    return Fail(absl::FailedPreconditionError(
+        absl::StrCat("collectives out of step: rank ", rank_, " called ",
+                     Describe(want), ", rank 0 answered ", Describe(h))));
   }
   if (data == nullptr) return absl::OkStatus();
   if (absl::Status st =

@@ -91,6 +91,8 @@ class SocketCommunicator : public Communicator {
   // else OK.
   absl::Status ErrorFrom(const Header& h);
 
+  // "all_gather #3 (96 bytes of Float)", for errors.
+  static std::string Describe(const Header& h);
   // The next collective's header (the sequence number advances).
   Header MakeHeader(Op op, const torch::Tensor& t, int32_t arg = 0);
   // Records the first error, tells the peers (rank 0) and returns it.
