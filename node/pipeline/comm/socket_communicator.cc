@@ -42,25 +42,6 @@ constexpr uint64_t kMaxErrorBytes = 64 * 1024;
 
 std::string RankName(int rank) { return absl::StrCat("rank ", rank); }
 
-const char* OpName(uint16_t op) {
-  switch (op) {
-    case 1:
-      return "hello";
-    case 2:
-      return "all_reduce_sum";
-    case 3:
-      return "all_gather";
-    case 4:
-      return "broadcast";
-    case 5:
-      return "barrier";
-    case 6:
-      return "error";
-    default:
-      return "unknown";
-  }
-}
-
 // A contiguous host copy of `t`, or `t` itself when it already is one.
 torch::Tensor ToHost(const torch::Tensor& t) {
   return t.device().is_cpu() ? t.contiguous() : t.to(torch::kCPU).contiguous();
@@ -69,6 +50,24 @@ torch::Tensor ToHost(const torch::Tensor& t) {
 size_t Bytes(const torch::Tensor& t) { return t.numel() * t.element_size(); }
 
 }  // namespace
+
+const char* SocketCommunicator::OpName(uint16_t op) {
+  switch (static_cast<Op>(op)) {
+    case Op::kHello:
+      return "hello";
+    case Op::kAllReduceSum:
+      return "all_reduce_sum";
+    case Op::kAllGather:
+      return "all_gather";
+    case Op::kBroadcast:
+      return "broadcast";
+    case Op::kBarrier:
+      return "barrier";
+    case Op::kError:
+      return "error";
+  }
+  return "unknown";
+}
 
 std::string SocketCommunicator::Describe(const Header& h) {
   static_assert(sizeof(Header) == 24, "the wire format has no padding");

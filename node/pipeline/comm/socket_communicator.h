@@ -91,6 +91,7 @@ class SocketCommunicator : public Communicator {
   // else OK.
   absl::Status ErrorFrom(const Header& h);
 
+  static const char* OpName(uint16_t op);
   // "all_gather #3 (96 bytes of Float)", for errors.
   static std::string Describe(const Header& h);
   // The next collective's header (the sequence number advances).
