@@ -34,9 +34,11 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   s->waiters_ =
       std::make_unique<LeaseWaiters>(s->scheduler_.get(), s->metrics_.get());
   s->auth_ = std::make_unique<TokenAuthenticator>(options.security.token);
+  s->rendezvous_ = std::make_unique<RendezvousTable>(options.clock);
   s->service_ = std::make_unique<CoordinatorService>(
       s->scheduler_.get(), s->manifests_.get(), s->waiters_.get(),
-      options.max_lease_wait, s->auth_.get(), s->metrics_.get());
+      options.max_lease_wait, s->auth_.get(), s->metrics_.get(),
+      s->rendezvous_.get());
 
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
@@ -117,6 +119,8 @@ void CoordinatorServer::Shutdown(absl::Duration grace) {
           "queue when they expire");
     }
   }
+  // Groups still meet during the lease grace: their renders hold leases.
+  if (rendezvous_) rendezvous_->Shutdown();
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() +
                       absl::ToChronoNanoseconds(grace));

@@ -18,6 +18,7 @@
 #include "coordinator/manifest_publisher.h"
 #include "coordinator/metrics_http_server.h"
 #include "coordinator/output_verifier.h"
+#include "coordinator/rendezvous_table.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/server_security.h"
 #include "coordinator/state_store.h"
@@ -83,6 +84,7 @@ class CoordinatorServer {
   std::unique_ptr<ManifestPublisher> manifests_;
   std::unique_ptr<LeaseWaiters> waiters_;
   std::unique_ptr<TokenAuthenticator> auth_;
+  std::unique_ptr<RendezvousTable> rendezvous_;
   std::unique_ptr<CoordinatorService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;  // reads the scheduler

@@ -292,4 +292,23 @@ grpc::Status CoordinatorService::ReleaseLease(
       scheduler_->Release(request->lease_id(), request->epoch()));
 }
 
+grpc::Status CoordinatorService::Rendezvous(
+    grpc::ServerContext* context, const v1::RendezvousRequest* request,
+    v1::RendezvousResponse* response) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    return denied;
+  }
+  if (rendezvous_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "this coordinator has no rendezvous table");
+  }
+  absl::StatusOr<std::optional<std::string>> value = rendezvous_->Meet(
+      request->group(), request->rank(), request->size(), request->value(),
+      absl::Milliseconds(request->wait_ms()));
+  if (!value.ok()) return ToGrpcStatus(value.status());
+  response->set_ready(value->has_value());
+  if (value->has_value()) response->set_value(**std::move(value));
+  return grpc::Status::OK;
+}
+
 }  // namespace reelfarm

@@ -5,6 +5,7 @@
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/lease_waiters.h"
 #include "coordinator/manifest_publisher.h"
+#include "coordinator/rendezvous_table.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/token_authenticator.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
@@ -22,13 +23,15 @@ class CoordinatorService final
   CoordinatorService(Scheduler* scheduler, ManifestPublisher* manifests,
                      LeaseWaiters* waiters, absl::Duration max_lease_wait,
                      const TokenAuthenticator* auth,
-                     CoordinatorMetrics* metrics = nullptr)
+                     CoordinatorMetrics* metrics = nullptr,
+                     RendezvousTable* rendezvous = nullptr)
       : scheduler_(scheduler),
         manifests_(manifests),
         waiters_(waiters),
         max_lease_wait_(max_lease_wait),
         auth_(auth),
-        metrics_(metrics) {}
+        metrics_(metrics),
+        rendezvous_(rendezvous) {}
 
   grpc::Status SubmitSweep(grpc::ServerContext* context,
                            const v1::SubmitSweepRequest* request,
@@ -72,6 +75,12 @@ class CoordinatorService final
                             const v1::ReleaseLeaseRequest* request,
                             v1::ReleaseLeaseResponse* response) override;
 
+  // Long-polls on the calling thread (at most the table's max_wait): the
+  // ranks of a group are few and meet once per render.
+  grpc::Status Rendezvous(grpc::ServerContext* context,
+                          const v1::RendezvousRequest* request,
+                          v1::RendezvousResponse* response) override;
+
   // Makes Heartbeat tell nodes the coordinator is going away.
   void SetDraining() { draining_ = true; }
 
@@ -82,6 +91,7 @@ class CoordinatorService final
   const absl::Duration max_lease_wait_;
   const TokenAuthenticator* const auth_;
   CoordinatorMetrics* const metrics_;  // may be nullptr
+  RendezvousTable* const rendezvous_;  // nullptr: Rendezvous is unimplemented
   std::atomic<bool> draining_{false};
 };
 

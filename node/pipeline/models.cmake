@@ -13,6 +13,8 @@ target_sources(reelfarm_pipeline PRIVATE
 target_sources(reelfarm_pipeline PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/animatediff_pipeline.cc
   ${CMAKE_CURRENT_LIST_DIR}/comm/in_process_communicator.cc
+  ${CMAKE_CURRENT_LIST_DIR}/comm/socket_communicator.cc
+  ${CMAKE_CURRENT_LIST_DIR}/comm/socket_io.cc
   ${CMAKE_CURRENT_LIST_DIR}/context_windows.cc
   ${CMAKE_CURRENT_LIST_DIR}/free_noise.cc
   ${CMAKE_CURRENT_LIST_DIR}/windowed_denoiser.cc
