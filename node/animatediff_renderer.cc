@@ -57,7 +57,9 @@ Video ToVideo(const torch::Tensor& frames) {
 }  // namespace
 
 AnimateDiffRenderer::AnimateDiffRenderer(const RenderEnvironment& environment)
-    : group_(environment.devices), precision_(environment.precision) {
+    : group_(environment.devices),
+      process_group_(environment.group),
+      precision_(environment.precision) {
   if (environment.cpu_threads > 0) {
     torch::set_num_threads(environment.cpu_threads);
   }
@@ -127,7 +129,9 @@ absl::Status AnimateDiffRenderer::EnsureModels(const v1::ModelSet& models,
 absl::StatusOr<Video> AnimateDiffRenderer::Render(const v1::Job& job,
                                                   RenderContext& context) {
   const v1::RenderParams& p = job.params();
-  const int ranks = RanksFor(p, group_.devices().size());
+  // In a process group this process is one rank of all of them.
+  const int ranks =
+      process_group_ != nullptr ? 1 : RanksFor(p, group_.devices().size());
   if (absl::Status st = EnsureModels(p.models(), ranks); !st.ok()) return st;
   pipeline::VideoRequest request;
   request.prompt = p.prompt();
@@ -150,7 +154,8 @@ absl::StatusOr<Video> AnimateDiffRenderer::Render(const v1::Job& job,
   request.context.loop = ctx.loop;
   request.context.free_noise = ctx.free_noise;
   request.split_frames = p.split_frames();
-  if (DevicesPerVideo(p) > static_cast<uint32_t>(ranks)) {
+  if (process_group_ == nullptr &&
+      DevicesPerVideo(p) > static_cast<uint32_t>(ranks)) {
     // The ranks' split does not change the video beyond float rounding.
     LogInfo("job ", job.id(), " asks for ", DevicesPerVideo(p),
             " devices per video; this lane has ", ranks);
@@ -161,7 +166,13 @@ absl::StatusOr<Video> AnimateDiffRenderer::Render(const v1::Job& job,
         pipeline::PipelineHooks hooks;
         hooks.progress = [&, rank](int64_t step, int64_t steps) {
           const double fraction = static_cast<double>(step) / (steps + 1);
-          if (ranks == 1) {
+          if (process_group_ != nullptr) {
+            // Every step ends in collectives: the ranks are at the same
+            // step, so this one's progress is each member's.
+            for (int r = 0; r < process_group_->size(); ++r) {
+              context.ReportDeviceProgress(r, fraction);
+            }
+          } else if (ranks == 1) {
             context.ReportProgress(fraction);
           } else {
             context.ReportDeviceProgress(rank, fraction);
@@ -169,8 +180,9 @@ absl::StatusOr<Video> AnimateDiffRenderer::Render(const v1::Job& job,
         };
         hooks.cancelled = [&] { return context.Cancelled(); };
         try {
-          absl::StatusOr<torch::Tensor> out =
-              pipeline::RenderVideo(*bundles_[rank], request, hooks, comm);
+          absl::StatusOr<torch::Tensor> out = pipeline::RenderVideo(
+              *bundles_[rank], request, hooks,
+              process_group_ != nullptr ? process_group_ : comm);
           if (!out.ok()) return out.status();
           if (rank == 0) frames = *std::move(out);  // every rank has it
           return absl::OkStatus();

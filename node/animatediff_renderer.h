@@ -33,6 +33,8 @@ class AnimateDiffRenderer : public Renderer {
   absl::Status PrepareSources(const v1::ModelSet& models);
 
   DeviceGroup group_;
+  // A process group's communicator, or null (see RenderEnvironment::group).
+  pipeline::comm::Communicator* const process_group_;
   std::string precision_;
   std::string loaded_key_;  // digests of the model set in `sources_`
   pipeline::ModelSources sources_;

@@ -6,11 +6,13 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/proto_time.h"
 #include "node/device_group.h"
+#include "node/group_member.h"
 #include "node/output_publisher.h"
 #include "node/renderer.h"
 
@@ -110,6 +112,10 @@ NodeAgent::NodeAgent(NodeOptions options) : options_(std::move(options)) {
           options_.devices.begin() + std::min(devices, first + per_lane));
     }
     options_.lanes = lane_devices_.size();
+  } else if (options_.group.has_value()) {
+    // One lane; its devices are the members', known once the group forms.
+    options_.lanes = 1;
+    lane_devices_.push_back({options_.devices[0]});
   } else {
     if (options_.lanes == 0) options_.lanes = devices;
     for (uint32_t lane = 0; lane < options_.lanes; ++lane) {
@@ -189,7 +195,46 @@ absl::Status NodeAgent::Register() {
   return absl::CancelledError("stopped before registering");
 }
 
+absl::Status NodeAgent::FormGroup() {
+  LogInfo("forming process group ", options_.group->name, " of ",
+          options_.group->size, " as its leader");
+  absl::StatusOr<std::unique_ptr<ProcessGroup>> group =
+      ProcessGroup::Form(stub_.get(), *options_.group, options_.devices[0]);
+  if (!group.ok()) return group.status();
+  group_ = *std::move(group);
+  std::vector<v1::Device>& lane = lane_devices_[0];
+  lane.clear();
+  for (const std::string& member : group_->members()) {
+    lane.emplace_back().set_name(member);
+  }
+  LogInfo("process group ", options_.group->name,
+          " formed: ", absl::StrJoin(group_->members(), ", "));
+  return absl::OkStatus();
+}
+
+bool NodeAgent::TellGroup(const GroupMessage& message) {
+  if (group_ == nullptr) return true;
+  if (group_broken_.load()) return false;
+  if (absl::Status st = SendGroupMessage(group_->control(), message);
+      !st.ok()) {
+    BreakGroup(st);
+    return false;
+  }
+  return true;
+}
+
+void NodeAgent::BreakGroup(const absl::Status& why) {
+  if (group_broken_.exchange(true)) return;
+  LogError("process group ", options_.group->name, " broke: ", why.message(),
+           "; handing work back and stopping");
+  group_->Abort();
+  Drain();
+}
+
 absl::Status NodeAgent::Start() {
+  if (options_.group.has_value()) {
+    if (absl::Status st = FormGroup(); !st.ok()) return st;
+  }
   if (absl::Status st = Register(); !st.ok()) return st;
   LogInfo("node ", node_id_, ": ", options_.lanes, " lane(s) on ",
           options_.devices.size(), " device(s)");
@@ -319,6 +364,8 @@ void NodeAgent::LaneLoop(uint32_t lane) {
       LogWarning("lane ", lane, ": acquire lease: ", st.error_message());
       if (!Pause(backoff)) break;
       backoff = std::min(backoff * 2, absl::Seconds(5));
+      // The followers wait for word while the coordinator is away.
+      if (!TellGroup({GroupMessage::Kind::kIdle, {}})) break;
       continue;
     }
     backoff = absl::Milliseconds(50);
@@ -326,8 +373,11 @@ void NodeAgent::LaneLoop(uint32_t lane) {
       SetBusy(true);
       RunLease(lane, response.lease());
       SetBusy(false);
+    } else if (!TellGroup({GroupMessage::Kind::kIdle, {}})) {
+      break;
     }
   }
+  TellGroup({GroupMessage::Kind::kStop, {}});
 }
 
 absl::Status NodeAgent::RenderJob(uint32_t lane, const v1::Job& job,
@@ -342,15 +392,36 @@ absl::Status NodeAgent::RenderJob(uint32_t lane, const v1::Job& job,
                         static_cast<int>(options_.lanes));
     RenderEnvironment environment;
     environment.devices = lane_devices_[lane];
+    if (group_ != nullptr) {
+      // The lane's devices are the members'; this process renders on its
+      // own, as one rank of the group.
+      environment.devices = {options_.devices[0]};
+      environment.group = &group_->data();
+    }
     environment.cpu_threads = threads;
     environment.precision = options_.precision;
     absl::StatusOr<std::unique_ptr<Renderer>> made =
         MakeRenderer(job.renderer(), environment);
-    if (!made.ok()) return made.status();
+    if (!made.ok()) {
+      // The followers cannot make it either, and wait to agree on that.
+      if (group_ != nullptr) {
+        if (absl::Status st = AgreeOnFailure(*group_); !st.ok()) {
+          BreakGroup(st);
+        }
+      }
+      return made.status();
+    }
     it = renderers.emplace(job.renderer().name(), *std::move(made)).first;
   }
   const absl::Time started = absl::Now();
-  absl::StatusOr<Video> video = it->second->Render(job, context);
+  absl::StatusOr<Video> video;
+  if (group_ != nullptr) {
+    bool broken = false;
+    video = RenderInGroup(*group_, *it->second, job, context, &broken);
+    if (broken) BreakGroup(video.status());
+  } else {
+    video = it->second->Render(job, context);
+  }
   if (!video.ok()) return video.status();
   const absl::Time rendered = absl::Now();
   absl::StatusOr<PublishedOutputs> published = PublishJobOutputs(job, *video);
@@ -389,9 +460,16 @@ void NodeAgent::RunLease(uint32_t lane, const v1::Lease& lease) {
       break;
     }
     const std::vector<v1::Device>& lane_devices = lane_devices_[lane];
+    // A process group renders every job on all of its members.
     const std::vector<v1::Device> used(
         lane_devices.begin(),
-        lane_devices.begin() + RanksFor(job.params(), lane_devices.size()));
+        lane_devices.begin() +
+            (group_ != nullptr ? lane_devices.size()
+                               : RanksFor(job.params(), lane_devices.size())));
+    if (!TellGroup({GroupMessage::Kind::kJob, job})) {
+      handed_back = true;
+      break;
+    }
     active->StartJob(job.id(), used);
     LaneContext context(this, active.get());
     v1::JobResult result;
@@ -409,7 +487,9 @@ void NodeAgent::RunLease(uint32_t lane, const v1::Lease& lease) {
       }
       continue;
     }
-    if (st.code() == absl::StatusCode::kCancelled && stopping_.load()) {
+    if ((st.code() == absl::StatusCode::kCancelled && stopping_.load()) ||
+        group_broken_.load()) {
+      // Not the job's fault: it goes back without counting an attempt.
       handed_back = true;
       break;
     }

@@ -17,6 +17,8 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/grpc_credentials.h"
+#include "node/group_channel.h"
+#include "node/process_group.h"
 #include "node/renderer.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
 
@@ -35,6 +37,11 @@ struct NodeOptions {
   // The last lane gets what is left when the devices do not divide evenly;
   // `lanes` must then be 0.
   uint32_t devices_per_lane = 1;
+  // Set on the leader (rank 0) of a process group: the node forms the group
+  // on Start and has one lane, every member's device, on which each job
+  // renders; the followers (GroupFollower) render along. `devices` holds
+  // this process's one device.
+  std::optional<ProcessGroupOptions> group;
   std::string precision = "fp32";  // model weights: fp32, fp16 or bf16
   // The SLURM job step this node runs in; copied into every result.
   std::optional<v1::SlurmProvenance> slurm;
@@ -82,6 +89,9 @@ class NodeAgent {
   // True when the lanes exited because they had no work for
   // `exit_when_idle`.
   bool exited_idle() const { return exited_idle_.load(); }
+  // True when the node's process group lost a member: the lanes stopped and
+  // handed their work back.
+  bool group_broken() const { return group_broken_.load(); }
 
  private:
   struct ActiveLease;
@@ -109,6 +119,13 @@ class NodeAgent {
   // Waits `d` unless the agent stops first; false when it stopped.
   bool Pause(absl::Duration d);
   std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) const;
+  // Forms the process group and makes its members the lane's devices.
+  absl::Status FormGroup();
+  // Tells the group's followers `message` (no-op without a group). False
+  // when the group is broken; the node then drains.
+  bool TellGroup(const GroupMessage& message);
+  // Marks the group broken and drains.
+  void BreakGroup(const absl::Status& why);
 
   NodeOptions options_;
   std::unique_ptr<v1::Coordinator::Stub> stub_;
@@ -121,6 +138,8 @@ class NodeAgent {
   std::atomic<uint64_t> jobs_completed_{0};
   std::atomic<uint64_t> jobs_failed_{0};
   std::atomic<bool> exited_idle_{false};
+  std::atomic<bool> group_broken_{false};
+  std::unique_ptr<ProcessGroup> group_;  // with options_.group, once formed
 
   std::mutex mu_;
   std::condition_variable cv_;

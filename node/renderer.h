@@ -9,6 +9,10 @@
 #include "absl/status/statusor.h"
 #include "reelfarm/v1/coordinator.pb.h"
 
+namespace reelfarm::pipeline::comm {
+class Communicator;
+}  // namespace reelfarm::pipeline::comm
+
 namespace reelfarm {
 
 // A rendered clip: `frames` RGB8 images, each width*height*3 bytes, rows top
@@ -49,6 +53,9 @@ struct RenderEnvironment {
   // The lane's devices, "cpu" or "cuda:N": a job that asks for several
   // devices (devices_per_video) renders on up to this many at once.
   std::vector<v1::Device> devices;
+  // Set when this process is one rank of a process group (ProcessGroup):
+  // every job renders on all of the group's ranks, this one on devices[0].
+  pipeline::comm::Communicator* group = nullptr;
   int cpu_threads = 0;             // libtorch intra-op threads; 0: default
   std::string precision = "fp32";  // model weights: fp32, fp16 or bf16
 };

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
 namespace reelfarm {
@@ -27,6 +28,25 @@ std::optional<v1::SlurmProvenance> SlurmProvenanceFromEnvironment(
     p.set_restart_count(restarts);
   }
   return p;
+}
+
+std::optional<ProcessGroupOptions> ProcessGroupFromSlurm(
+    const GetEnvFn& getenv) {
+  const auto value = [&](const char* name) {
+    const char* v = getenv(name);
+    return v == nullptr ? std::string()
+                        : std::string(absl::StripAsciiWhitespace(v));
+  };
+  ProcessGroupOptions o;
+  const std::string job = value("SLURM_JOB_ID");
+  if (job.empty() || !absl::SimpleAtoi(value("SLURM_PROCID"), &o.rank) ||
+      !absl::SimpleAtoi(value("SLURM_NTASKS"), &o.size)) {
+    return std::nullopt;
+  }
+  const std::string restarts = value("SLURM_RESTART_COUNT");
+  o.name = absl::StrCat("slurm-", job, ".", value("SLURM_STEP_ID"), ".",
+                        restarts.empty() ? "0" : restarts);
+  return o;
 }
 
 }  // namespace reelfarm

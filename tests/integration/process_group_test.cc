@@ -1,0 +1,224 @@
+// Process groups on loopback: a coordinator, a leader and a follower, each
+// its own process with one CPU device. A video that asks for two devices
+// renders on both processes and equals a one-device render; a follower
+// killed mid-job makes the leader hand the job back and exit with an
+// error, and another node renders it: nothing is lost or done twice.
+
+#include <gtest/gtest.h>
+#include <png.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "nlohmann/json.hpp"
+#include "tests/integration/subprocess.h"
+
+namespace reelfarm {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_process::Subprocess;
+
+std::string Fixtures() {
+  const char* env = std::getenv("REELFARM_FIXTURES");
+  return env != nullptr && *env != '\0' ? env : REELFARM_DEFAULT_FIXTURES;
+}
+
+std::vector<uint8_t> ReadPng(const fs::path& path) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  EXPECT_TRUE(png_image_begin_read_from_file(&image, path.c_str())) << path;
+  image.format = PNG_FORMAT_RGB;
+  std::vector<uint8_t> pixels(PNG_IMAGE_SIZE(image));
+  EXPECT_TRUE(
+      png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr));
+  return pixels;
+}
+
+// The PNG frames of a manifest's job, in order.
+std::vector<fs::path> Frames(const fs::path& out, const nlohmann::json& job) {
+  std::vector<fs::path> frames;
+  for (const auto& f : job["files"]) {
+    const std::string path = f["path"];
+    if (path.find("/frame_") != std::string::npos) frames.push_back(out / path);
+  }
+  return frames;
+}
+
+nlohmann::json Manifest(const fs::path& out) {
+  return nlohmann::json::parse(std::ifstream(out / "manifest.json"));
+}
+
+class ProcessGroupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / "reelfarm_process_group_test";
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    token_ = (dir_ / "token").string();
+    std::ofstream(token_) << "process-group-test-token\n";
+    coordinator_ = std::make_unique<Subprocess>(std::vector<std::string>{
+        REELFARM_BINARY, "coordinator", "--listen", "127.0.0.1:0",
+        "--token-file", token_, "--no-state", "--lease-ttl", "2"});
+    const std::string line = coordinator_->ReadLine();
+    ASSERT_EQ(line.rfind("listening on ", 0), 0u) << line;
+    address_ = line.substr(strlen("listening on "));
+  }
+
+  void TearDown() override {
+    if (coordinator_ != nullptr) {
+      coordinator_->Signal(SIGTERM);
+      coordinator_->Wait();
+    }
+  }
+
+  // A member of group `name`: rank 0 leads.
+  std::unique_ptr<Subprocess> Member(const std::string& name, int rank) {
+    return std::make_unique<Subprocess>(
+        std::vector<std::string>{
+            REELFARM_BINARY,   "node",
+            "--coordinator",   address_,
+            "--token-file",    token_,
+            "--devices",       "cpu",
+            "--group",         name,
+            "--group-rank",    std::to_string(rank),
+            "--group-size",    "2",
+            "--group-bind",    "127.0.0.1",
+            "--group-timeout", "60",
+            "--node-id",       name + "-" + std::to_string(rank)},
+        /*merge_stderr=*/true);
+  }
+
+  // Submits `sweep` and returns once it has finished.
+  void SubmitAndWatch(const fs::path& sweep, const fs::path& out,
+                      const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {REELFARM_BINARY, "submit",  sweep.string(),
+                                     "--coordinator", address_,  "--out",
+                                     out.string(),    "--watch", "--token-file",
+                                     token_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    Subprocess submit(argv, /*merge_stderr=*/true);
+    const std::string output = submit.ReadAll();
+    ASSERT_EQ(submit.Wait(), 0) << output;
+  }
+
+  fs::path dir_;
+  std::string token_;
+  std::string address_;
+  std::unique_ptr<Subprocess> coordinator_;
+};
+
+TEST_F(ProcessGroupTest, TwoProcessesRenderOneVideoAsOneDeviceWould) {
+  std::ofstream(dir_ / "inference-tiny.yaml") << R"(unet_additional_kwargs:
+  use_motion_module: true
+  motion_module_mid_block: true
+  motion_module_kwargs:
+    num_attention_heads: 4
+    norm_num_groups: 4
+    temporal_position_encoding_max_len: 32
+)";
+  std::ofstream(dir_ / "sweep.yaml")
+      << "- motion_module: " << Fixtures()
+      << "/original/animatediff_motion_module_v2_tiny.ckpt"
+      << "\n  W: 64\n  H: 64\n  L: 24\n  steps: 3\n  guidance_scale: 7.5"
+      << "\n  seed: 1234\n  prompt: [a corgi running on the beach]"
+      << "\n  devices_per_video: 2\n";
+  const std::vector<std::string> models = {
+      "--pretrained-model-path", Fixtures() + "/pipeline", "--inference-config",
+      (dir_ / "inference-tiny.yaml").string()};
+
+  // The follower first: it waits for the leader to post its address.
+  auto follower = Member("g1", 1);
+  auto leader = Member("g1", 0);
+  SubmitAndWatch(dir_ / "sweep.yaml", dir_ / "group", models);
+  leader->Signal(SIGTERM);
+  EXPECT_EQ(leader->Wait(), 0) << leader->ReadAll();
+  // The leader's stop reaches the follower, which leaves on its own.
+  const std::string follower_log = follower->ReadAll();
+  EXPECT_EQ(follower->Wait(), 0) << follower_log;
+  EXPECT_NE(follower_log.find("rendered 1 job(s) with the group"),
+            std::string::npos)
+      << follower_log;
+
+  std::vector<std::string> run = {REELFARM_BINARY,
+                                  "run",
+                                  (dir_ / "sweep.yaml").string(),
+                                  "--out",
+                                  (dir_ / "one").string(),
+                                  "--devices",
+                                  "cpu"};
+  run.insert(run.end(), models.begin(), models.end());
+  Subprocess one(run, /*merge_stderr=*/true);
+  const std::string one_log = one.ReadAll();
+  ASSERT_EQ(one.Wait(), 0) << one_log;
+
+  const nlohmann::json group_job = Manifest(dir_ / "group")["jobs"][0];
+  const nlohmann::json one_job = Manifest(dir_ / "one")["jobs"][0];
+  EXPECT_EQ(group_job["status"], "done");
+  EXPECT_EQ(group_job["node"], "g1-0");
+  ASSERT_EQ(group_job["devices"].size(), 2u) << group_job.dump();
+  EXPECT_NE(group_job["devices"][1].get<std::string>().find("/cpu"),
+            std::string::npos);
+  const std::vector<fs::path> a = Frames(dir_ / "group", group_job);
+  const std::vector<fs::path> b = Frames(dir_ / "one", one_job);
+  ASSERT_EQ(a.size(), 24u);
+  ASSERT_EQ(b.size(), 24u);
+  int worst = 0;
+  for (size_t f = 0; f < a.size(); ++f) {
+    const std::vector<uint8_t> x = ReadPng(a[f]), y = ReadPng(b[f]);
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      worst = std::max(worst, std::abs(static_cast<int>(x[i]) - y[i]));
+    }
+  }
+  RecordProperty("worst_level_difference", worst);
+  EXPECT_LE(worst, 1) << "largest difference, in 8-bit levels";
+}
+
+TEST_F(ProcessGroupTest, ALostFollowerHandsTheJobBackAndNothingIsLost) {
+  std::ofstream(dir_ / "sweep.yaml") << R"(name: group
+renderer: {name: test-pattern, ms_per_job: 1500}
+defaults: {W: 16, H: 16, L: 2, steps: 1, guidance_scale: 7.5,
+           devices_per_video: 2}
+grid:
+  prompt: [a red fox, a blue whale]
+)";
+  auto follower = Member("g2", 1);
+  auto leader = Member("g2", 0);
+  Subprocess submit({REELFARM_BINARY, "submit", (dir_ / "sweep.yaml").string(),
+                     "--coordinator", address_, "--out",
+                     (dir_ / "out").string(), "--watch", "--token-file",
+                     token_});
+  // Killed as it renders its first job with the leader.
+  for (std::string line = follower->ReadLine();
+       line.find("rendering job") == std::string::npos;
+       line = follower->ReadLine()) {
+    ASSERT_FALSE(line.empty()) << "the follower exited before any job";
+  }
+  follower->Signal(SIGKILL);
+  follower->Wait();
+  const std::string leader_log = leader->ReadAll();
+  EXPECT_EQ(leader->Wait(), 1) << leader_log;
+  EXPECT_NE(leader_log.find("lost a member"), std::string::npos) << leader_log;
+
+  // A plain node finishes the sweep: both jobs done, each once.
+  Subprocess node({REELFARM_BINARY, "node", "--coordinator", address_,
+                   "--token-file", token_, "--devices", "cpu", "--node-id",
+                   "plain"});
+  ASSERT_EQ(submit.Wait(), 0) << submit.ReadAll();
+  node.Signal(SIGTERM);
+  EXPECT_EQ(node.Wait(), 0);
+  const nlohmann::json manifest = Manifest(dir_ / "out");
+  ASSERT_EQ(manifest["jobs"].size(), 2u);
+  std::set<std::string> ids;
+  for (const auto& job : manifest["jobs"]) {
+    EXPECT_EQ(job["status"], "done") << job.dump();
+    EXPECT_TRUE(ids.insert(job["id"].get<std::string>()).second);
+  }
+}
+
+}  // namespace
+}  // namespace reelfarm
