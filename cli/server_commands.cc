@@ -1,4 +1,4 @@
-// `reelfarm coordinator` and `reelfarm node`: the two long-running roles.
+// `reelfarm coordinator`: the long-running role that owns the state.
 
 #include <algorithm>
 #include <atomic>
@@ -16,10 +16,6 @@
 #include "common/log.h"
 #include "coordinator/coordinator_server.h"
 #include "coordinator/sqlite_state_store.h"
-#include "node/devices.h"
-#include "node/node_agent.h"
-#include "node/pipeline/model_bundle.h"
-#include "node/slurm_env.h"
 
 namespace reelfarm::cli {
 
@@ -120,112 +116,6 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
     (*server)->Shutdown();
   });
   (*server)->Wait();
-  return kExitOk;
-}
-
-int NodeCommand(const std::vector<std::string>& args) {
-  BlockShutdownSignals();
-  FlagSet flags("reelfarm node --coordinator HOST:PORT [flags]",
-                "Renders jobs leased from a coordinator. SIGTERM, SIGINT or "
-                "SIGUSR2 make it\nstop taking work, finish its current jobs "
-                "within --drain-timeout (handing back\nwhat it cannot "
-                "finish), and exit 0; a second signal hands back at once.");
-  std::string coordinator;
-  std::string devices = "auto";
-  std::string node_id;
-  uint32_t lanes = 0;
-  flags.String("coordinator", &coordinator, "the coordinator's host:port");
-  flags.String("devices", &devices,
-               "cpu, CUDA ordinals such as 0,1, or auto (CUDA_VISIBLE_DEVICES, "
-               "then libtorch, then cpu)");
-  flags.Uint("lanes", &lanes, "render lanes (default: one per device)");
-  uint32_t devices_per_lane = 1;
-  flags.Uint("devices-per-lane", &devices_per_lane,
-             "devices each lane drives together: jobs with devices_per_video "
-             "render on all of them at once");
-  flags.String("node-id", &node_id, "name in the manifest (default host-pid)");
-  std::string precision = "fp32";
-  flags.String("precision", &precision,
-               "model weights: fp32, fp16 or bf16 (half: GPUs)");
-  double drain_timeout_s = 60;
-  flags.Double("drain-timeout", &drain_timeout_s,
-               "seconds a drain waits for current jobs before handing them "
-               "back");
-  double exit_when_idle_s = 0;
-  flags.Double("exit-when-idle", &exit_when_idle_s,
-               "exit 0 once no lane has had work for this many seconds (0: "
-               "never)");
-  ClientSecurityFlags security_flags;
-  security_flags.Register(flags);
-  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
-  if (!positional.ok()) return Fail("node", positional.status());
-  if (absl::Status st = pipeline::ParsePrecision(precision).status();
-      !st.ok()) {
-    return Fail("node", st);
-  }
-  if (flags.help_requested()) {
-    std::fputs(flags.Help().c_str(), stdout);
-    return kExitOk;
-  }
-  if (coordinator.empty() || !positional->empty()) {
-    return Fail("node", absl::InvalidArgumentError(
-                            "--coordinator HOST:PORT is required"));
-  }
-  if (exit_when_idle_s < 0) {
-    return Fail("node", absl::InvalidArgumentError(
-                            "--exit-when-idle must not be negative"));
-  }
-  absl::StatusOr<ClientSecurity> security = security_flags.Load();
-  if (!security.ok()) return Fail("node", security.status());
-  absl::StatusOr<std::vector<v1::Device>> found = DiscoverDevices(devices);
-  if (!found.ok()) return Fail("node", found.status());
-  if (absl::Status st = CheckLaneLayout(found->size(), lanes, devices_per_lane);
-      !st.ok()) {
-    return Fail("node", st);
-  }
-  NodeOptions options;
-  options.coordinator = coordinator;
-  options.security = *std::move(security);
-  options.devices = *found;
-  options.lanes = lanes;
-  options.devices_per_lane = devices_per_lane;
-  options.node_id = node_id;
-  options.precision = precision;
-  options.exit_when_idle = absl::Seconds(exit_when_idle_s);
-  options.slurm = SlurmProvenanceFromEnvironment(
-      [](const char* name) { return std::getenv(name); });
-  NodeAgent node(options);
-  // Set by the first signal; read by this thread, which enforces it.
-  std::atomic<int64_t> drain_deadline_ns{0};
-  SignalWatcher signals([&](int sig) {
-    if (drain_deadline_ns.load() == 0) {
-      LogInfo("signal ", sig, ": draining: no new work; current jobs get ",
-              drain_timeout_s, " s to finish");
-      drain_deadline_ns.store(
-          absl::ToUnixNanos(absl::Now() + absl::Seconds(drain_timeout_s)));
-      node.Drain();
-    } else {
-      LogInfo("signal ", sig, ": handing back work and stopping");
-      node.RequestStop();
-    }
-  });
-  if (absl::Status st = node.Start(); !st.ok()) {
-    signals.Stop();
-    return st.code() == absl::StatusCode::kCancelled ? kExitOk
-                                                     : Fail("node", st);
-  }
-  while (!node.WaitFor(absl::Milliseconds(200))) {
-    const int64_t deadline = drain_deadline_ns.load();
-    if (deadline != 0 && absl::Now() >= absl::FromUnixNanos(deadline)) {
-      LogInfo("drain timeout: handing back unfinished jobs");
-      node.RequestStop();
-    }
-  }
-  node.Wait();
-  signals.Stop();
-  node.Stop();
-  LogInfo("node ", node.node_id(), ": ", node.jobs_completed(),
-          " job(s) completed, ", node.jobs_failed(), " failed");
   return kExitOk;
 }
 
