@@ -80,7 +80,7 @@ log "coordinator at $ADDR"
 
 srun --ntasks-per-node=1 --kill-on-bad-exit=0 \
   "$REELFARM" node --coordinator "$ADDR" --token-file "$TOKEN_FILE" \
-  --drain-timeout "$DRAIN_TIMEOUT" &
+  --drain-timeout "$DRAIN_TIMEOUT" --devices-per-lane "$DEVICES_PER_LANE" &
 WORKERS=$!
 [[ -z $DRAIN_SIGNAL ]] || drain "$DRAIN_SIGNAL"
 submit=("$REELFARM" submit "$SWEEP" --coordinator "$ADDR" --token-file "$TOKEN_FILE" --watch)
@@ -120,7 +120,7 @@ exit "${sweep_rc:-1}"
 // job ends with the last of them.
 constexpr char kWorkersBody[] = R"sh(
 node=("$REELFARM" node --coordinator "$COORDINATOR" --token-file "$TOKEN_FILE"
-  --drain-timeout "$DRAIN_TIMEOUT")
+  --drain-timeout "$DRAIN_TIMEOUT" --devices-per-lane "$DEVICES_PER_LANE")
 ((IDLE_EXIT == 0)) || node+=(--exit-when-idle "$IDLE_EXIT")
 srun --ntasks-per-node=1 --kill-on-bad-exit=0 "${node[@]}" &
 WORKERS=$!
@@ -190,6 +190,11 @@ absl::StatusOr<std::string> RenderSbatchScript(const SbatchOptions& o) {
         "--nodes and --lease-ttl must be positive, --drain-timeout not "
         "negative");
   }
+  if (o.devices_per_lane == 0 ||
+      (o.gpus_per_node > 0 && o.devices_per_lane > o.gpus_per_node)) {
+    return absl::InvalidArgumentError(
+        "--devices-per-lane must be at least 1 and at most --gpus-per-node");
+  }
   if (o.workers_only) {
     if (o.coordinator.empty() || o.token_file.empty()) {
       return absl::InvalidArgumentError(
@@ -237,6 +242,7 @@ absl::StatusOr<std::string> RenderSbatchScript(const SbatchOptions& o) {
   s += Assign("REELFARM", o.reelfarm);
   s += Assign("TOKEN_FILE", o.token_file);
   s += absl::StrCat("DRAIN_TIMEOUT=", o.drain_timeout_s, "\n");
+  s += absl::StrCat("DEVICES_PER_LANE=", o.devices_per_lane, "\n");
   s += absl::StrCat("REQUEUE=", o.requeue ? 1 : 0, "\n");
   if (o.workers_only) {
     s += Assign("COORDINATOR", o.coordinator);

@@ -26,8 +26,11 @@ struct SbatchOptions {
   // drains the workers.
   uint32_t signal_seconds = 300;
   double drain_timeout_s = 120;  // passed to every `reelfarm node`
-  bool requeue = false;          // --requeue; drained on USR2: requeue
-  std::string token_file;        // empty: <state_dir>/token, made if missing
+  // Passed to every `reelfarm node`: GPUs each lane drives together, for
+  // sweeps with devices_per_video.
+  uint32_t devices_per_lane = 1;
+  bool requeue = false;    // --requeue; drained on USR2: requeue
+  std::string token_file;  // empty: <state_dir>/token, made if missing
 
   // Coordinator in the job (the default shape).
   std::string sweep;      // the sweep file the job submits

@@ -87,6 +87,8 @@ int SlurmCommand(const std::vector<std::string>& args) {
              "SIGUSR2 to the batch shell this long before the time limit");
   flags.Double("drain-timeout", &o.drain_timeout_s,
                "seconds a worker may take to finish its jobs when draining");
+  flags.Uint("devices-per-lane", &o.devices_per_lane,
+             "GPUs each worker lane drives together (for devices_per_video)");
   flags.Bool("requeue", &o.requeue,
              "requeue when preempted or drained before the time limit; the "
              "new run resumes");

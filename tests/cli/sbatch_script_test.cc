@@ -27,6 +27,7 @@ SbatchOptions Full() {
   o.extra_lines = {"--constraint=a100", "#SBATCH --exclusive"};
   o.signal_seconds = 90;
   o.requeue = true;
+  o.devices_per_lane = 2;
   return o;
 }
 
@@ -53,15 +54,26 @@ TEST(SbatchScriptTest, CoordinatorShapeHasDirectivesAndQuotedPaths) {
   absl::StatusOr<std::string> s = RenderSbatchScript(Full());
   ASSERT_TRUE(s.ok()) << s.status();
   for (const char* line :
-       {"#SBATCH --nodes=3\n", "#SBATCH --ntasks-per-node=1\n",
-        "#SBATCH --gpus-per-node=2\n", "#SBATCH --partition=gpu\n",
-        "#SBATCH --time=01:00:00\n", "#SBATCH --account=proj1\n",
-        "#SBATCH --signal=B:USR2@90\n", "#SBATCH --requeue\n",
-        "#SBATCH --constraint=a100\n", "#SBATCH --exclusive\n",
+       {"#SBATCH --nodes=3\n",
+        "#SBATCH --ntasks-per-node=1\n",
+        "#SBATCH --gpus-per-node=2\n",
+        "#SBATCH --partition=gpu\n",
+        "#SBATCH --time=01:00:00\n",
+        "#SBATCH --account=proj1\n",
+        "#SBATCH --signal=B:USR2@90\n",
+        "#SBATCH --requeue\n",
+        "#SBATCH --constraint=a100\n",
+        "#SBATCH --exclusive\n",
         "SWEEP='/shared/it'\\''s a sweep $(rm -rf ~).yaml'\n",
-        "OUT='/shared/out dir'\n", "REQUEUE=1\n", "LEASE_TTL=10\n",
-        "trap 'drain USR2' USR2", "trap 'drain TERM' TERM",
-        "srun --ntasks-per-node=1", "--address-file",
+        "OUT='/shared/out dir'\n",
+        "REQUEUE=1\n",
+        "LEASE_TTL=10\n",
+        "DEVICES_PER_LANE=2\n",
+        "--devices-per-lane \"$DEVICES_PER_LANE\"",
+        "trap 'drain USR2' USR2",
+        "trap 'drain TERM' TERM",
+        "srun --ntasks-per-node=1",
+        "--address-file",
         "scontrol show hostnames"}) {
     EXPECT_TRUE(absl::StrContains(*s, line)) << line << "\n" << *s;
   }
@@ -110,6 +122,10 @@ TEST(SbatchScriptTest, RefusesWhatCannotGoIntoAScript) {
             absl::StatusCode::kInvalidArgument);
   o = Full();
   o.partition = "gpu --wrap=evil";
+  EXPECT_EQ(RenderSbatchScript(o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  o = Full();
+  o.devices_per_lane = 4;  // more than --gpus-per-node
   EXPECT_EQ(RenderSbatchScript(o).status().code(),
             absl::StatusCode::kInvalidArgument);
   o = Full();
