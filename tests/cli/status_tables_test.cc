@@ -75,5 +75,43 @@ TEST(StatusTablesTest, NodesShowDevicesAndQuarantine) {
   EXPECT_EQ(lines[2].substr(lines[2].size() - 1), "-") << lines[2];
 }
 
+TEST(StatusTablesTest, LanesShowTheirJobAndEachDevicesProgress) {
+  v1::Node n;
+  n.set_id("gpu-1");
+  n.set_lanes(2);
+  for (int lane = 0; lane < 2; ++lane) {
+    v1::Lane* l = n.add_lane_layout();
+    l->set_index(lane);
+    l->add_devices("cuda:" + std::to_string(2 * lane));
+    l->add_devices("cuda:" + std::to_string(2 * lane + 1));
+  }
+  v1::LaneActivity* a = n.add_activity();
+  a->set_lane(1);
+  a->set_job_id("3f2a");
+  a->set_fraction(0.4);
+  for (auto [device, fraction] :
+       {std::pair<const char*, double>{"cuda:2", 0.5}, {"cuda:3", 0.4}}) {
+    v1::DeviceProgress* d = a->add_devices();
+    d->set_device(device);
+    d->set_fraction(fraction);
+  }
+  v1::Node old;  // registered without a lane layout
+  old.set_id("cpu-box");
+  old.set_lanes(1);
+  const std::vector<std::string> lines =
+      absl::StrSplit(LaneTable({n, old}), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0].rfind("NODE     LANE  DEVICES        JOB   PROGRESS", 0),
+            0u)
+      << lines[0];
+  EXPECT_NE(lines[1].find("cuda:0,cuda:1  -     idle"), std::string::npos)
+      << lines[1];
+  EXPECT_NE(lines[2].find("3f2a  40% (cuda:2 50%, cuda:3 40%)"),
+            std::string::npos)
+      << lines[2];
+  EXPECT_NE(lines[3].find("cpu-box"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[3].find("idle"), std::string::npos) << lines[3];
+}
+
 }  // namespace
 }  // namespace reelfarm::cli

@@ -43,5 +43,22 @@ TEST(SlurmEnvTest, FirstRunHasNoRestartCount) {
   EXPECT_TRUE(p->array_task_id().empty());
 }
 
+TEST(SlurmEnvTest, ProcessGroupOfTheStepsTasks) {
+  std::map<std::string, std::string> env = {{"SLURM_JOB_ID", "107"},
+                                            {"SLURM_STEP_ID", "3"},
+                                            {"SLURM_PROCID", "1"},
+                                            {"SLURM_NTASKS", "4"}};
+  auto g = ProcessGroupFromSlurm(FakeEnv(&env));
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(g->name, "slurm-107.3.0");
+  EXPECT_EQ(g->rank, 1);
+  EXPECT_EQ(g->size, 4);
+  // A requeued job forms a group of another name.
+  env["SLURM_RESTART_COUNT"] = "2";
+  EXPECT_EQ(ProcessGroupFromSlurm(FakeEnv(&env))->name, "slurm-107.3.2");
+  env.erase("SLURM_PROCID");  // the batch shell, not a step's task
+  EXPECT_FALSE(ProcessGroupFromSlurm(FakeEnv(&env)).has_value());
+}
+
 }  // namespace
 }  // namespace reelfarm
