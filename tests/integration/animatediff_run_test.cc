@@ -3,7 +3,6 @@
 // reference frames of the canonical implementation to within one level.
 
 #include <gtest/gtest.h>
-#include <png.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -12,46 +11,22 @@
 #include "nlohmann/json.hpp"
 #include "node/pipeline/safetensors.h"
 #include "tests/integration/subprocess.h"
+#include "tests/integration/tiny_animatediff.h"
 
 namespace reelfarm {
 namespace {
 
 namespace fs = std::filesystem;
 using testing_process::Subprocess;
-
-std::string Fixtures() {
-  const char* env = std::getenv("REELFARM_FIXTURES");
-  return env != nullptr && *env != '\0' ? env : REELFARM_DEFAULT_FIXTURES;
-}
-
-// RGB8 pixels of a PNG file.
-std::vector<uint8_t> ReadPng(const std::string& path, int* w, int* h) {
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  EXPECT_TRUE(png_image_begin_read_from_file(&image, path.c_str())) << path;
-  image.format = PNG_FORMAT_RGB;
-  std::vector<uint8_t> pixels(PNG_IMAGE_SIZE(image));
-  EXPECT_TRUE(
-      png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr));
-  *w = image.width;
-  *h = image.height;
-  return pixels;
-}
+using testing_tiny::Fixtures;
+using testing_tiny::ReadPng;
+using testing_tiny::TinyModelFlags;
 
 TEST(AnimateDiffRunTest, FramesMatchTheReferencePipeline) {
   const fs::path dir = fs::path(::testing::TempDir()) / "reelfarm_animatediff";
   fs::remove_all(dir);
   fs::create_directories(dir);
-  // The tiny motion module's shape, as AnimateDiff's inference configs
-  // describe a motion module (norm_num_groups: the tiny model uses 4).
-  std::ofstream(dir / "inference-tiny.yaml") << R"(unet_additional_kwargs:
-  use_motion_module: true
-  motion_module_mid_block: true
-  motion_module_kwargs:
-    num_attention_heads: 4
-    norm_num_groups: 4
-    temporal_position_encoding_max_len: 32
-)";
+  const std::vector<std::string> models = TinyModelFlags(dir);
   const nlohmann::json params = nlohmann::json::parse(
       std::ifstream(Fixtures() + "/reference/pipeline.json"))["params"];
   std::ofstream(dir / "sweep.yaml")
@@ -64,11 +39,15 @@ TEST(AnimateDiffRunTest, FramesMatchTheReferencePipeline) {
       << "\n  seed: " << params["seed"] << "\n  prompt: [" << params["prompt"]
       << "]\n  n_prompt: [" << params["negative_prompt"] << "]\n";
 
-  Subprocess run({REELFARM_BINARY, "run", (dir / "sweep.yaml").string(),
-                  "--pretrained-model-path", Fixtures() + "/pipeline",
-                  "--inference-config", (dir / "inference-tiny.yaml").string(),
-                  "--out", (dir / "out").string(), "--devices", "cpu"},
-                 /*merge_stderr=*/true);
+  std::vector<std::string> argv = {REELFARM_BINARY,
+                                   "run",
+                                   (dir / "sweep.yaml").string(),
+                                   "--out",
+                                   (dir / "out").string(),
+                                   "--devices",
+                                   "cpu"};
+  argv.insert(argv.end(), models.begin(), models.end());
+  Subprocess run(argv, /*merge_stderr=*/true);
   const std::string output = run.ReadAll();
   ASSERT_EQ(run.Wait(), 0) << output;
 
@@ -107,50 +86,23 @@ TEST(AnimateDiffRunTest, FramesMatchTheReferencePipeline) {
       << "largest difference from the reference, in 8-bit levels";
 }
 
-// Renders `sweep` with `reelfarm run` into `out` with extra flags; returns
-// the manifest's one job.
+// Renders `sweep` with `reelfarm run` and the tiny models into `out`, with
+// extra flags; returns the manifest's one job.
 nlohmann::json RunOne(const fs::path& dir, const std::string& sweep,
-                      const std::string& out,
+                      const fs::path& out,
                       const std::vector<std::string>& flags) {
-  std::vector<std::string> argv = {REELFARM_BINARY,
-                                   "run",
-                                   sweep,
-                                   "--pretrained-model-path",
-                                   Fixtures() + "/pipeline",
-                                   "--inference-config",
-                                   (dir / "inference-tiny.yaml").string(),
-                                   "--out",
-                                   (dir / out).string()};
-  argv.insert(argv.end(), flags.begin(), flags.end());
+  std::vector<std::string> argv = {REELFARM_BINARY, "run", sweep, "--out",
+                                   out.string()};
+  for (const auto& more : {TinyModelFlags(dir), flags}) {
+    argv.insert(argv.end(), more.begin(), more.end());
+  }
   Subprocess run(argv, /*merge_stderr=*/true);
   const std::string output = run.ReadAll();
   EXPECT_EQ(run.Wait(), 0) << output;
   const nlohmann::json manifest =
-      nlohmann::json::parse(std::ifstream(dir / out / "manifest.json"));
+      nlohmann::json::parse(std::ifstream(out / "manifest.json"));
   EXPECT_EQ(manifest["jobs"].size(), 1u);
   return manifest["jobs"][0];
-}
-
-// Largest difference in 8-bit levels between two runs' PNG frames.
-int WorstDifference(const fs::path& dir, const nlohmann::json& a,
-                    const std::string& a_out, const nlohmann::json& b,
-                    const std::string& b_out) {
-  int worst = 0;
-  EXPECT_EQ(a["files"].size(), b["files"].size());
-  for (size_t i = 0; i < a["files"].size() && i < b["files"].size(); ++i) {
-    const std::string pa = a["files"][i]["path"], pb = b["files"][i]["path"];
-    if (pa.find("/frame_") == std::string::npos) continue;
-    int wa = 0, ha = 0, wb = 0, hb = 0;
-    const std::vector<uint8_t> ga =
-        ReadPng((dir / a_out / pa).string(), &wa, &ha);
-    const std::vector<uint8_t> gb =
-        ReadPng((dir / b_out / pb).string(), &wb, &hb);
-    EXPECT_EQ(ga.size(), gb.size());
-    for (size_t p = 0; p < ga.size() && p < gb.size(); ++p) {
-      worst = std::max(worst, std::abs(static_cast<int>(ga[p]) - gb[p]));
-    }
-  }
-  return worst;
 }
 
 // A 24-frame video in 16-frame windows asks for two devices. A node whose
@@ -160,40 +112,29 @@ TEST(AnimateDiffRunTest, TwoDeviceLaneRendersTheSameVideo) {
   const fs::path dir = fs::path(::testing::TempDir()) / "reelfarm_two_devices";
   fs::remove_all(dir);
   fs::create_directories(dir);
-  std::ofstream(dir / "inference-tiny.yaml") << R"(unet_additional_kwargs:
-  use_motion_module: true
-  motion_module_mid_block: true
-  motion_module_kwargs:
-    num_attention_heads: 4
-    norm_num_groups: 4
-    temporal_position_encoding_max_len: 32
-)";
-  const std::string motion =
-      Fixtures() + "/original/animatediff_motion_module_v2_tiny.ckpt";
   for (const char* split : {"false", "true"}) {
     std::ofstream(dir / (std::string("sweep-") + split + ".yaml"))
-        << "- motion_module: " << motion
-        << "\n  W: 64\n  H: 64\n  L: 24\n  steps: 3\n  guidance_scale: 7.5"
-        << "\n  seed: 1234\n  prompt: [a corgi running on the beach]"
-        << "\n  devices_per_video: 2\n  split_frames: " << split << "\n";
+        << testing_tiny::TinySweep(24, {"devices_per_video: 2",
+                                        std::string("split_frames: ") + split});
   }
   const nlohmann::json one = RunOne(dir, (dir / "sweep-false.yaml").string(),
-                                    "one", {"--devices", "cpu"});
+                                    dir / "one", {"--devices", "cpu"});
   EXPECT_FALSE(one.contains("devices")) << one.dump();
   const std::vector<std::string> lane = {"--devices", "cpu,cpu",
                                          "--devices-per-lane", "2"};
   const nlohmann::json windows =
-      RunOne(dir, (dir / "sweep-false.yaml").string(), "windows", lane);
+      RunOne(dir, (dir / "sweep-false.yaml").string(), dir / "windows", lane);
   const nlohmann::json frames =
-      RunOne(dir, (dir / "sweep-true.yaml").string(), "frames", lane);
+      RunOne(dir, (dir / "sweep-true.yaml").string(), dir / "frames", lane);
   for (const nlohmann::json* job : {&windows, &frames}) {
     EXPECT_EQ((*job)["devices"], nlohmann::json::array({"cpu", "cpu"}))
         << job->dump();
     EXPECT_EQ((*job)["id"], one["id"]);  // placement is not part of the id
   }
-  const int worst_windows =
-      WorstDifference(dir, one, "one", windows, "windows");
-  const int worst_frames = WorstDifference(dir, one, "one", frames, "frames");
+  const int worst_windows = testing_tiny::WorstFrameDifference(
+      dir / "one", one, dir / "windows", windows);
+  const int worst_frames = testing_tiny::WorstFrameDifference(
+      dir / "one", one, dir / "frames", frames);
   RecordProperty("worst_level_difference_windows", worst_windows);
   RecordProperty("worst_level_difference_frames", worst_frames);
   EXPECT_LE(worst_windows, 1);

@@ -5,7 +5,6 @@
 // error, and another node renders it: nothing is lost or done twice.
 
 #include <gtest/gtest.h>
-#include <png.h>
 #include <signal.h>
 
 #include <cstdlib>
@@ -15,38 +14,13 @@
 
 #include "nlohmann/json.hpp"
 #include "tests/integration/subprocess.h"
+#include "tests/integration/tiny_animatediff.h"
 
 namespace reelfarm {
 namespace {
 
 namespace fs = std::filesystem;
 using testing_process::Subprocess;
-
-std::string Fixtures() {
-  const char* env = std::getenv("REELFARM_FIXTURES");
-  return env != nullptr && *env != '\0' ? env : REELFARM_DEFAULT_FIXTURES;
-}
-
-std::vector<uint8_t> ReadPng(const fs::path& path) {
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  EXPECT_TRUE(png_image_begin_read_from_file(&image, path.c_str())) << path;
-  image.format = PNG_FORMAT_RGB;
-  std::vector<uint8_t> pixels(PNG_IMAGE_SIZE(image));
-  EXPECT_TRUE(
-      png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr));
-  return pixels;
-}
-
-// The PNG frames of a manifest's job, in order.
-std::vector<fs::path> Frames(const fs::path& out, const nlohmann::json& job) {
-  std::vector<fs::path> frames;
-  for (const auto& f : job["files"]) {
-    const std::string path = f["path"];
-    if (path.find("/frame_") != std::string::npos) frames.push_back(out / path);
-  }
-  return frames;
-}
 
 nlohmann::json Manifest(const fs::path& out) {
   return nlohmann::json::parse(std::ifstream(out / "manifest.json"));
@@ -112,23 +86,9 @@ class ProcessGroupTest : public ::testing::Test {
 };
 
 TEST_F(ProcessGroupTest, TwoProcessesRenderOneVideoAsOneDeviceWould) {
-  std::ofstream(dir_ / "inference-tiny.yaml") << R"(unet_additional_kwargs:
-  use_motion_module: true
-  motion_module_mid_block: true
-  motion_module_kwargs:
-    num_attention_heads: 4
-    norm_num_groups: 4
-    temporal_position_encoding_max_len: 32
-)";
   std::ofstream(dir_ / "sweep.yaml")
-      << "- motion_module: " << Fixtures()
-      << "/original/animatediff_motion_module_v2_tiny.ckpt"
-      << "\n  W: 64\n  H: 64\n  L: 24\n  steps: 3\n  guidance_scale: 7.5"
-      << "\n  seed: 1234\n  prompt: [a corgi running on the beach]"
-      << "\n  devices_per_video: 2\n";
-  const std::vector<std::string> models = {
-      "--pretrained-model-path", Fixtures() + "/pipeline", "--inference-config",
-      (dir_ / "inference-tiny.yaml").string()};
+      << testing_tiny::TinySweep(24, {"devices_per_video: 2"});
+  const std::vector<std::string> models = testing_tiny::TinyModelFlags(dir_);
 
   // The follower first: it waits for the leader to post its address.
   auto follower = Member("g1", 1);
@@ -162,18 +122,8 @@ TEST_F(ProcessGroupTest, TwoProcessesRenderOneVideoAsOneDeviceWould) {
   ASSERT_EQ(group_job["devices"].size(), 2u) << group_job.dump();
   EXPECT_NE(group_job["devices"][1].get<std::string>().find("/cpu"),
             std::string::npos);
-  const std::vector<fs::path> a = Frames(dir_ / "group", group_job);
-  const std::vector<fs::path> b = Frames(dir_ / "one", one_job);
-  ASSERT_EQ(a.size(), 24u);
-  ASSERT_EQ(b.size(), 24u);
-  int worst = 0;
-  for (size_t f = 0; f < a.size(); ++f) {
-    const std::vector<uint8_t> x = ReadPng(a[f]), y = ReadPng(b[f]);
-    ASSERT_EQ(x.size(), y.size());
-    for (size_t i = 0; i < x.size(); ++i) {
-      worst = std::max(worst, std::abs(static_cast<int>(x[i]) - y[i]));
-    }
-  }
+  const int worst = testing_tiny::WorstFrameDifference(
+      dir_ / "group", group_job, dir_ / "one", one_job);
   RecordProperty("worst_level_difference", worst);
   EXPECT_LE(worst, 1) << "largest difference, in 8-bit levels";
 }
