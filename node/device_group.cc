@@ -1,5 +1,7 @@
 #include "node/device_group.h"
 
+#include <torch/cuda.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -50,7 +52,7 @@ DeviceGroup::~DeviceGroup() = default;
 
 absl::Status DeviceGroup::EnsureComms(int ranks) {
   if (comms_.count(ranks) > 0) return absl::OkStatus();
-  bool all_cuda = true;
+  bool all_cuda = torch::cuda::is_available();
   for (int r = 0; r < ranks; ++r) all_cuda &= CudaOrdinal(devices_[r]) >= 0;
   Comms comms(ranks);
 #ifdef REELFARM_HAVE_NCCL

@@ -1,5 +1,6 @@
 #include "node/process_group.h"
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -115,10 +116,12 @@ absl::StatusOr<std::unique_ptr<ProcessGroup>> ProcessGroup::Form(
   }
 
 #ifdef REELFARM_HAVE_NCCL
-  // NCCL only when every member has a GPU: the members count the others.
+  // NCCL only when every member has a GPU its libtorch can use (a CPU
+  // libtorch beside GPUs renders on none): the members count the others.
   int ordinal = -1;
   const bool cuda = absl::StartsWith(device.name(), "cuda:") &&
-                    absl::SimpleAtoi(device.name().substr(5), &ordinal);
+                    absl::SimpleAtoi(device.name().substr(5), &ordinal) &&
+                    torch::cuda::is_available();
   torch::Tensor non_gpu = torch::full({1}, cuda ? 0.0f : 1.0f);
   if (absl::Status st = group->control_->AllReduceSum(non_gpu); !st.ok()) {
     return st;
