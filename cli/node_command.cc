@@ -92,9 +92,16 @@ int RunFollower(const ProcessGroupOptions& group_options,
   environment.group = &(*group)->data();
   environment.precision = precision;
   GroupFollower follower(group->get(), environment);
+  // The leader drains on the same signal (srun sends it to every task) and
+  // says stop once its jobs are done; a second signal leaves at once.
+  std::atomic<int> signals_seen{0};
   SignalWatcher signals([&](int sig) {
-    LogInfo("signal ", sig, ": leaving the group");
-    follower.Stop();
+    if (signals_seen.fetch_add(1) == 0) {
+      LogInfo("signal ", sig, ": staying until the leader stops");
+    } else {
+      LogInfo("signal ", sig, ": leaving the group");
+      follower.Stop();
+    }
   });
   const absl::Status st = follower.Run();
   signals.Stop();

@@ -1,5 +1,7 @@
 #include "cli/sbatch_script.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -37,6 +39,25 @@ wait_workers() {
     if wait "$WORKERS"; then WORKERS_RC=0; else WORKERS_RC=$?; fi
   done
   WORKERS=
+}
+
+# The workers' step, given the coordinator's address: one `reelfarm node`
+# per node, or with PROCESS_GROUP one per GPU, all of them one process group
+# that renders every video on every GPU of the job.
+run_workers() {
+  local srun_args=(--kill-on-bad-exit=0)
+  local node=("$REELFARM" node --coordinator "$1" --token-file "$TOKEN_FILE"
+    --drain-timeout "$DRAIN_TIMEOUT")
+  if ((PROCESS_GROUP)); then
+    srun_args+=(--ntasks-per-node="$TASKS_PER_NODE")
+    ((GPUS_PER_NODE == 0)) || srun_args+=(--gpus-per-task=1)
+    node+=(--group slurm)
+  else
+    srun_args+=(--ntasks-per-node=1)
+    node+=(--devices-per-lane "$DEVICES_PER_LANE")
+  fi
+  ((IDLE_EXIT == 0)) || node+=(--exit-when-idle "$IDLE_EXIT")
+  srun "${srun_args[@]}" "${node[@]}"
 }
 
 # Out of time (USR2 from --signal): give the allocation back and carry on in
@@ -78,9 +99,7 @@ done
 ADDR=$(<"$ADDR_FILE")
 log "coordinator at $ADDR"
 
-srun --ntasks-per-node=1 --kill-on-bad-exit=0 \
-  "$REELFARM" node --coordinator "$ADDR" --token-file "$TOKEN_FILE" \
-  --drain-timeout "$DRAIN_TIMEOUT" --devices-per-lane "$DEVICES_PER_LANE" &
+run_workers "$ADDR" &
 WORKERS=$!
 [[ -z $DRAIN_SIGNAL ]] || drain "$DRAIN_SIGNAL"
 submit=("$REELFARM" submit "$SWEEP" --coordinator "$ADDR" --token-file "$TOKEN_FILE" --watch)
@@ -119,10 +138,7 @@ exit "${sweep_rc:-1}"
 // IDLE_EXIT, each node exits once it has had no work for that long, and the
 // job ends with the last of them.
 constexpr char kWorkersBody[] = R"sh(
-node=("$REELFARM" node --coordinator "$COORDINATOR" --token-file "$TOKEN_FILE"
-  --drain-timeout "$DRAIN_TIMEOUT" --devices-per-lane "$DEVICES_PER_LANE")
-((IDLE_EXIT == 0)) || node+=(--exit-when-idle "$IDLE_EXIT")
-srun --ntasks-per-node=1 --kill-on-bad-exit=0 "${node[@]}" &
+run_workers "$COORDINATOR" &
 WORKERS=$!
 [[ -z $DRAIN_SIGNAL ]] || drain "$DRAIN_SIGNAL"
 wait_workers
@@ -190,6 +206,11 @@ absl::StatusOr<std::string> RenderSbatchScript(const SbatchOptions& o) {
         "--nodes and --lease-ttl must be positive, --drain-timeout not "
         "negative");
   }
+  if (o.process_group && (o.devices_per_lane != 1 || o.array > 0)) {
+    return absl::InvalidArgumentError(
+        "--process-group takes neither --devices-per-lane nor --array: its "
+        "members are every GPU of the job");
+  }
   if (o.devices_per_lane == 0 ||
       (o.gpus_per_node > 0 && o.devices_per_lane > o.gpus_per_node)) {
     return absl::InvalidArgumentError(
@@ -216,7 +237,10 @@ absl::StatusOr<std::string> RenderSbatchScript(const SbatchOptions& o) {
   };
   sbatch(absl::StrCat("--job-name=", o.job_name));
   sbatch(absl::StrCat("--nodes=", o.nodes));
-  sbatch("--ntasks-per-node=1");
+  // A process group runs a member per GPU.
+  const uint32_t tasks_per_node =
+      o.process_group ? std::max<uint32_t>(1, o.gpus_per_node) : 1;
+  sbatch(absl::StrCat("--ntasks-per-node=", tasks_per_node));
   if (o.array > 0) sbatch(absl::StrCat("--array=0-", o.array - 1));
   if (o.gpus_per_node > 0) {
     sbatch(absl::StrCat("--gpus-per-node=", o.gpus_per_node));
@@ -243,10 +267,13 @@ absl::StatusOr<std::string> RenderSbatchScript(const SbatchOptions& o) {
   s += Assign("TOKEN_FILE", o.token_file);
   s += absl::StrCat("DRAIN_TIMEOUT=", o.drain_timeout_s, "\n");
   s += absl::StrCat("DEVICES_PER_LANE=", o.devices_per_lane, "\n");
+  s += absl::StrCat("PROCESS_GROUP=", o.process_group ? 1 : 0, "\n");
+  s += absl::StrCat("TASKS_PER_NODE=", tasks_per_node, "\n");
+  s += absl::StrCat("GPUS_PER_NODE=", o.gpus_per_node, "\n");
+  s += absl::StrCat("IDLE_EXIT=", o.workers_only ? o.idle_exit_s : 0, "\n");
   s += absl::StrCat("REQUEUE=", o.requeue ? 1 : 0, "\n");
   if (o.workers_only) {
     s += Assign("COORDINATOR", o.coordinator);
-    s += absl::StrCat("IDLE_EXIT=", o.idle_exit_s, "\n");
   } else {
     s += Assign("SWEEP", o.sweep);
     s += Assign("STATE_DIR", o.state_dir);

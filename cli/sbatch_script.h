@@ -29,6 +29,10 @@ struct SbatchOptions {
   // Passed to every `reelfarm node`: GPUs each lane drives together, for
   // sweeps with devices_per_video.
   uint32_t devices_per_lane = 1;
+  // One worker per GPU (--gpus-per-node of them on each node, else one),
+  // all of them one process group (`reelfarm node --group slurm`): every
+  // video renders on all the job's GPUs, across its nodes.
+  bool process_group = false;
   bool requeue = false;    // --requeue; drained on USR2: requeue
   std::string token_file;  // empty: <state_dir>/token, made if missing
 

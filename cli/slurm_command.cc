@@ -89,6 +89,9 @@ int SlurmCommand(const std::vector<std::string>& args) {
                "seconds a worker may take to finish its jobs when draining");
   flags.Uint("devices-per-lane", &o.devices_per_lane,
              "GPUs each worker lane drives together (for devices_per_video)");
+  flags.Bool("process-group", &o.process_group,
+             "a worker per GPU, all one process group: every video renders "
+             "on all the\njob's GPUs, across its nodes");
   flags.Bool("requeue", &o.requeue,
              "requeue when preempted or drained before the time limit; the "
              "new run resumes");

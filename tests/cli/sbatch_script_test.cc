@@ -72,7 +72,8 @@ TEST(SbatchScriptTest, CoordinatorShapeHasDirectivesAndQuotedPaths) {
         "--devices-per-lane \"$DEVICES_PER_LANE\"",
         "trap 'drain USR2' USR2",
         "trap 'drain TERM' TERM",
-        "srun --ntasks-per-node=1",
+        "run_workers \"$ADDR\" &",
+        "PROCESS_GROUP=0\n",
         "--address-file",
         "scontrol show hostnames"}) {
     EXPECT_TRUE(absl::StrContains(*s, line)) << line << "\n" << *s;
@@ -82,6 +83,23 @@ TEST(SbatchScriptTest, CoordinatorShapeHasDirectivesAndQuotedPaths) {
   const size_t first_command = s->find("\nset -euo pipefail");
   EXPECT_EQ(s->find("#SBATCH", first_command), std::string::npos);
   EXPECT_TRUE(BashParses(*s));
+}
+
+TEST(SbatchScriptTest, ProcessGroupRunsAMemberPerGpu) {
+  SbatchOptions o = Full();
+  o.devices_per_lane = 1;
+  o.process_group = true;
+  absl::StatusOr<std::string> s = RenderSbatchScript(o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  for (const char* line : {"#SBATCH --ntasks-per-node=2\n", "PROCESS_GROUP=1\n",
+                           "TASKS_PER_NODE=2\n", "GPUS_PER_NODE=2\n",
+                           "--gpus-per-task=1", "node+=(--group slurm)"}) {
+    EXPECT_TRUE(absl::StrContains(*s, line)) << line << "\n" << *s;
+  }
+  EXPECT_TRUE(BashParses(*s));
+  o.devices_per_lane = 2;  // a member drives one GPU
+  EXPECT_EQ(RenderSbatchScript(o).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SbatchScriptTest, WorkersOnlyArray) {

@@ -138,13 +138,14 @@ class SlurmTest : public ::testing::Test {
   }
 
   // `reelfarm slurm ... --submit`; returns the job id.
-  std::string Submit(const std::string& sweep, bool requeue) {
+  std::string Submit(const std::string& sweep, bool requeue,
+                     const std::string& extra_flags = "") {
     std::string out;
     const int rc = Shell(
         absl::StrCat(Quote(REELFARM_BINARY), " slurm ", Quote(sweep),
                      " --submit --nodes 2 --gpus-per-node 2 --time 10",
                      " --job-name rf-test --drain-timeout 5",
-                     requeue ? " --requeue" : "", " --state-dir ",
+                     requeue ? " --requeue" : "", extra_flags, " --state-dir ",
                      Quote((dir_ / "state").string()), " --out ",
                      Quote((dir_ / "out").string()), " --output ",
                      Quote((dir_ / "job.out").string()), " --script ",
@@ -291,6 +292,36 @@ TEST_F(SlurmTest, SweepRendersThroughTheSbatchScript) {
   // Both nodes of the allocation worked, each with a lane per GRES GPU.
   EXPECT_EQ(nodes.size(), 2u);
   EXPECT_EQ(lanes, (std::set<int>{0, 1}));
+}
+
+// `--process-group`: a member per GPU, four over two nodes, one group. The
+// leader leases every job and renders it with all four; nothing is
+// rendered twice.
+TEST_F(SlurmTest, ProcessGroupRendersEveryVideoOnEveryGpu) {
+  const std::string sweep = WriteSweep(2, 4, 150);  // 8 jobs
+  const std::string id = Submit(sweep, /*requeue=*/false, " --process-group");
+  ASSERT_FALSE(id.empty());
+  std::map<std::string, std::string> job;
+  ASSERT_TRUE(WaitUntil(std::chrono::seconds(60), [&] {
+    job = JobFields(id);
+    const std::string& s = job["JobState"];
+    return !s.empty() && s != "PENDING" && s != "RUNNING" &&
+           s != "CONFIGURING" && s != "COMPLETING";
+  }));
+  ASSERT_EQ(job["JobState"], "COMPLETED") << job["ExitCode"];
+  const json m = Manifest();
+  CheckManifest(m, 8, id);
+  std::set<std::string> leaders;
+  for (const json& j : m["jobs"]) {
+    ASSERT_EQ(j["devices"].size(), 4u) << j.dump();
+    leaders.insert(j["node"].get<std::string>());
+  }
+  EXPECT_EQ(leaders.size(), 1u);  // only the leader leases
+  std::string log;
+  Shell(absl::StrCat("cat ", Quote((dir_ / "job.out").string())), &log);
+  EXPECT_NE(log.find(absl::StrCat("process group slurm-", id)),
+            std::string::npos)
+      << log;
 }
 
 TEST_F(SlurmTest, RequeuedJobResumesWithoutRenderingAgain) {
