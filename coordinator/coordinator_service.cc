@@ -214,8 +214,8 @@ grpc::ServerUnaryReactor* CoordinatorService::AcquireLease(
     }
     response->add_completed_accepted(*accepted);
   }
-  absl::StatusOr<std::optional<v1::Lease>> lease =
-      scheduler_->Acquire(request->node_id(), request->lane());
+  absl::StatusOr<std::optional<v1::Lease>> lease = scheduler_->Acquire(
+      request->node_id(), request->lane(), request->lane_devices());
   if (!lease.ok()) {
     reactor->Finish(ToGrpcStatus(lease.status()));
   } else if (lease->has_value()) {
@@ -228,7 +228,7 @@ grpc::ServerUnaryReactor* CoordinatorService::AcquireLease(
     const absl::Duration wait =
         std::min(absl::Milliseconds(request->wait_ms()), max_lease_wait_);
     waiters_->Park(reactor, response, request->node_id(), request->lane(),
-                   absl::Now() + wait, arrived);
+                   request->lane_devices(), absl::Now() + wait, arrived);
   }
   return reactor;
 }

@@ -21,13 +21,13 @@ LeaseWaiters::~LeaseWaiters() { Shutdown(); }
 
 void LeaseWaiters::Park(grpc::ServerUnaryReactor* reactor,
                         v1::AcquireLeaseResponse* response, std::string node_id,
-                        uint32_t lane, absl::Time deadline,
-                        absl::Time arrived) {
+                        uint32_t lane, uint32_t lane_devices,
+                        absl::Time deadline, absl::Time arrived) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stop_) {
-      waiters_.push_back(
-          {reactor, response, std::move(node_id), lane, deadline, arrived});
+      waiters_.push_back({reactor, response, std::move(node_id), lane,
+                          lane_devices, deadline, arrived});
       cv_.notify_one();
       return;
     }
@@ -72,7 +72,7 @@ void LeaseWaiters::Dispatch() {
     bool work_left = true;
     for (Waiter& w : batch) {
       if (work_left) {
-        auto lease = scheduler_->Acquire(w.node_id, w.lane);
+        auto lease = scheduler_->Acquire(w.node_id, w.lane, w.lane_devices);
         if (lease.ok() && lease->has_value()) {
           *w.response->mutable_lease() = **std::move(lease);
           if (metrics_ != nullptr)

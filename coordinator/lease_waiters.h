@@ -30,7 +30,8 @@ class LeaseWaiters {
   // in, for the grant latency.
   void Park(grpc::ServerUnaryReactor* reactor,
             v1::AcquireLeaseResponse* response, std::string node_id,
-            uint32_t lane, absl::Time deadline, absl::Time arrived);
+            uint32_t lane, uint32_t lane_devices, absl::Time deadline,
+            absl::Time arrived);
 
   // Finishes every parked call empty and stops the dispatcher.
   void Shutdown();
@@ -41,6 +42,7 @@ class LeaseWaiters {
     v1::AcquireLeaseResponse* response;
     std::string node_id;
     uint32_t lane;
+    uint32_t lane_devices;
     absl::Time deadline;
     absl::Time arrived;
   };

@@ -246,8 +246,10 @@ std::string Scheduler::RegisterNode(const v1::Node& node) {
 }
 
 absl::StatusOr<std::optional<v1::Lease>> Scheduler::Acquire(
-    const std::string& node_id, uint32_t lane) {
+    const std::string& node_id, uint32_t lane, uint32_t lane_devices) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (lane_devices > 0)
+    TouchNodeLocked(node_id).lane_devices[lane] = lane_devices;
   return GrantLocked(node_id, lane);
 }
 
@@ -295,8 +297,8 @@ std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
   if (shutdown_) return std::nullopt;
   const NodeEntry& node = TouchNodeLocked(node_id);
   if (node.quarantined_until > clock_->Now()) return std::nullopt;
-  const uint32_t width = LaneWidth(node.node, lane);
-  uint32_t widest = 0;  // WidestLiveLaneLocked(), once needed
+  const uint32_t width = LaneWidth(node, lane);
+  uint32_t widest = 0;  // WidestLiveLaneLocked() for jobs that failed nowhere
   for (auto& entry : sweeps_) {
     SweepEntry& sweep = *entry;
     if (sweep.pending.empty() ||
@@ -320,10 +322,13 @@ std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
       if (j.state != v1::JOB_STATE_PENDING) continue;  // cancelled meanwhile
       if (const uint32_t wanted = DevicesWantedLocked(sweep, s);
           wanted > width) {
-        if (widest == 0) widest = WidestLiveLaneLocked();
+        if (widest == 0) widest = WidestLiveLaneLocked(JobSlot());
         // A live lane with more of the devices the job asks for renders it
-        // sooner; with none, this lane renders it on the devices it has.
-        if (std::min(wanted, widest) > width) {
+        // sooner; with none (that the job has not failed on), this lane
+        // renders it on the devices it has.
+        const uint32_t best =
+            j.failed_on.empty() ? widest : WidestLiveLaneLocked(j);
+        if (std::min(wanted, best) > width) {
           if (deferred.size() < kMaxDeferredPerGrant) {
             deferred.push_back(s);
             continue;

@@ -116,8 +116,11 @@ class Scheduler {
   std::string RegisterNode(const v1::Node& node);
   // A lease on the next shard, or nullopt when there is no work now. Callers
   // that wait for work park with LeaseWaiters, which uses WaitForWork.
+  // `lane_devices` (0: unknown) is what the lane says it has, which
+  // stands in for a registration the scheduler lost in a restart.
   absl::StatusOr<std::optional<v1::Lease>> Acquire(const std::string& node_id,
-                                                   uint32_t lane);
+                                                   uint32_t lane,
+                                                   uint32_t lane_devices = 0);
   // Grows whenever jobs are queued (submitted, retried, resumed).
   uint64_t WorkGeneration() const;
   // Whether some running sweep has pending jobs (not every lane may be able
@@ -207,9 +210,10 @@ class Scheduler {
   // quarantined.
   bool IsLiveLocked(const NodeEntry& node, absl::Time now) const;
   // Devices of `lane` of `node` (1 for a node that sent no lane layout).
-  static uint32_t LaneWidth(const v1::Node& node, uint32_t lane);
-  // The most devices any lane of a live node has.
-  uint32_t WidestLiveLaneLocked() const;
+  static uint32_t LaneWidth(const NodeEntry& node, uint32_t lane);
+  // The most devices any lane of a live node has, leaving out the nodes
+  // `job` failed on (a job retried elsewhere may render on fewer devices).
+  uint32_t WidestLiveLaneLocked(const JobSlot& job) const;
   uint32_t DevicesWantedLocked(SweepEntry& sweep, uint64_t slot);
   // Counts new pending work and wakes the lease waiters.
   void NoteWorkLocked();

@@ -83,6 +83,8 @@ struct Scheduler::NodeEntry {
   absl::Time quarantined_until = absl::InfinitePast();
   // By lane: what each lane holding a job said at the last heartbeat.
   std::map<uint32_t, v1::LaneActivity> activity;
+  // By lane: devices the lane said it has when it asked for work.
+  std::map<uint32_t, uint32_t> lane_devices;
 };
 
 struct Scheduler::DoneRef {

@@ -36,22 +36,29 @@ bool Scheduler::IsLiveLocked(const NodeEntry& node, absl::Time now) const {
          now - node.last_seen < options_.lease_ttl;
 }
 
-uint32_t Scheduler::LaneWidth(const v1::Node& node, uint32_t lane) {
-  for (const v1::Lane& l : node.lane_layout()) {
+uint32_t Scheduler::LaneWidth(const NodeEntry& node, uint32_t lane) {
+  for (const v1::Lane& l : node.node.lane_layout()) {
     if (l.index() == lane) {
       return std::max(1, l.devices_size());
     }
   }
-  return 1;
+  auto it = node.lane_devices.find(lane);
+  return it == node.lane_devices.end() ? 1 : std::max(1u, it->second);
 }
 
-uint32_t Scheduler::WidestLiveLaneLocked() const {
+uint32_t Scheduler::WidestLiveLaneLocked(const JobSlot& job) const {
   const absl::Time now = clock_->Now();
   uint32_t widest = 1;
   for (const auto& [id, entry] : nodes_) {
-    if (!IsLiveLocked(entry, now)) continue;
+    if (!IsLiveLocked(entry, now) ||
+        std::count(job.failed_on.begin(), job.failed_on.end(), id) > 0) {
+      continue;
+    }
     for (const v1::Lane& l : entry.node.lane_layout()) {
       widest = std::max<uint32_t>(widest, l.devices_size());
+    }
+    for (const auto& [lane, devices] : entry.lane_devices) {
+      widest = std::max(widest, devices);
     }
   }
   return widest;

@@ -296,6 +296,7 @@ void NodeAgent::LaneLoop(uint32_t lane) {
     v1::AcquireLeaseRequest request;
     request.set_node_id(node_id_);
     request.set_lane(lane);
+    request.set_lane_devices(lane_devices_[lane].size());
     request.set_wait_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(wait)));
     v1::AcquireLeaseResponse response;
     auto ctx = Context(wait + options_.rpc_timeout);

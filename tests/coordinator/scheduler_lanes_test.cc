@@ -117,6 +117,41 @@ TEST_F(SchedulerLanesTest, NodesWithoutALayoutHaveLanesOfOneDevice) {
   EXPECT_EQ(Drain("old", 0), (std::vector<uint32_t>{1, 1}));
 }
 
+TEST_F(SchedulerLanesTest, AWideJobThatFailedOnTheWideNodeGoesToANarrowOne) {
+  scheduler_->RegisterNode(NodeWithLanes("wide", {2}));
+  scheduler_->RegisterNode(NodeWithLanes("narrow", {1}));
+  ASSERT_TRUE(scheduler_->Submit(MixedSpec(2)).ok());
+  auto lease = scheduler_->Acquire("wide", 0);
+  ASSERT_TRUE(lease.ok() && lease->has_value());
+  v1::JobResult r;
+  r.set_job_id((*lease)->shard().jobs(0).id());
+  r.set_error("device lost");
+  auto failed = scheduler_->Fail((*lease)->id(), (*lease)->epoch(), r,
+                                 /*retryable=*/true);
+  ASSERT_TRUE(failed.ok() && failed->will_retry);
+  // The narrow lane takes it (on one device) rather than leave it to the
+  // node it failed on, which leaves it to the narrow one in turn.
+  EXPECT_EQ(Drain("narrow", 0), (std::vector<uint32_t>{1, 1, 2}));
+  EXPECT_EQ(Drain("wide", 0), (std::vector<uint32_t>{2}));
+}
+
+TEST_F(SchedulerLanesTest, ARestartedSchedulerLearnsWidthsFromLeaseCalls) {
+  // No registrations (the coordinator restarted): lanes say their width.
+  ASSERT_TRUE(scheduler_->Submit(MixedSpec(2)).ok());
+  auto first = scheduler_->Acquire("wide", 0, /*lane_devices=*/2);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ((*first)->shard().jobs(0).params().devices_per_video(), 2u);
+  std::vector<uint32_t> narrow;
+  for (;;) {
+    auto lease = scheduler_->Acquire("narrow", 0, /*lane_devices=*/1);
+    ASSERT_TRUE(lease.ok());
+    if (!lease->has_value()) break;
+    narrow.push_back(
+        std::max(1u, (*lease)->shard().jobs(0).params().devices_per_video()));
+  }
+  EXPECT_EQ(narrow, (std::vector<uint32_t>{1, 1}));
+}
+
 TEST_F(SchedulerLanesTest, WorkGenerationCountsQueuedWork) {
   const uint64_t before = scheduler_->WorkGeneration();
   ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 1, "/out")).ok());
