@@ -1,5 +1,6 @@
 #include "node/animatediff_renderer.h"
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
@@ -126,13 +127,50 @@ absl::Status AnimateDiffRenderer::EnsureModels(const v1::ModelSet& models,
   return absl::OkStatus();
 }
 
+absl::Status AnimateDiffRenderer::AgreeOnLoad(const absl::Status& loaded) {
+  // The collective runs where the group's communicator works: the GPU when
+  // it is NCCL (every member has a usable GPU), else the host.
+  const torch::Device local(group_.devices()[0].name());
+  const torch::Device device =
+      local.is_cuda() && torch::cuda::is_available() ? local : torch::kCPU;
+  absl::Status agreed;
+  try {
+    torch::Tensor failed = torch::full({1}, loaded.ok() ? 0.0f : 1.0f,
+                                       torch::TensorOptions().device(device));
+    agreed = process_group_->AllReduceSum(failed);
+    if (agreed.ok() && failed.item<float>() > 0) {
+      // The same code on every member, so the group stays usable; the job
+      // may load elsewhere (a member short of memory or of a file).
+      agreed = absl::FailedPreconditionError(absl::StrCat(
+          "the models did not load on every member of the process group",
+          loaded.ok() ? "" : ": ", loaded.message()));
+    }
+  } catch (const c10::Error& e) {
+    agreed = absl::UnavailableError(e.what_without_backtrace());
+  }
+  return agreed;
+}
+
 absl::StatusOr<Video> AnimateDiffRenderer::Render(const v1::Job& job,
                                                   RenderContext& context) {
   const v1::RenderParams& p = job.params();
   // In a process group this process is one rank of all of them.
   const int ranks =
       process_group_ != nullptr ? 1 : RanksFor(p, group_.devices().size());
-  if (absl::Status st = EnsureModels(p.models(), ranks); !st.ok()) return st;
+  absl::Status loaded;
+  try {
+    loaded = EnsureModels(p.models(), ranks);
+  } catch (const c10::Error& e) {
+    // Out of memory moving the weights, say: another node may manage.
+    loaded = absl::ResourceExhaustedError(e.what_without_backtrace());
+  }
+  if (process_group_ != nullptr) {
+    // Members on other machines may lack a file the others have. They
+    // agree on the load before the render's first collective, so one that
+    // failed does not leave the others waiting in it.
+    if (absl::Status st = AgreeOnLoad(loaded); !st.ok()) return st;
+  }
+  if (!loaded.ok()) return loaded;
   pipeline::VideoRequest request;
   request.prompt = p.prompt();
   request.negative_prompt = p.negative_prompt();

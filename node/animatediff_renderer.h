@@ -29,6 +29,10 @@ class AnimateDiffRenderer : public Renderer {
   // Loads `models` onto the first `ranks` devices, keeping what is loaded
   // already.
   absl::Status EnsureModels(const v1::ModelSet& models, int ranks);
+  // In a process group: whether every member loaded the models, agreed on
+  // before any other collective. FailedPrecondition on every member when
+  // one did not.
+  absl::Status AgreeOnLoad(const absl::Status& loaded);
   // Reads the model set's sources (and the inference config's scheduler).
   absl::Status PrepareSources(const v1::ModelSet& models);
 

@@ -3,6 +3,7 @@
 #include <torch/cuda.h>
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -90,22 +91,20 @@ absl::Status DeviceGroup::Run(int ranks, const RankFn& fn) {
   if (absl::Status st = EnsureComms(ranks); !st.ok()) return st;
   Comms& comms = comms_.at(ranks);
   std::vector<absl::Status> results(ranks);
+  std::atomic<int> first_failed{-1};
   OnEveryRank(ranks, [&](int r) {
     results[r] = fn(r, comms[r].get());
+    if (results[r].ok()) return;
+    // The first to fail is the cause; the others fail because of the abort
+    // (with whatever error their backend gives).
+    int none = -1;
+    first_failed.compare_exchange_strong(none, r);
     // The others may be waiting for this rank in a collective (an NCCL
     // rank's kernels wait until its own communicator is aborted).
-    if (!results[r].ok()) {
-      for (auto& comm : comms) comm->Abort();
-    }
+    for (auto& comm : comms) comm->Abort();
   });
-  absl::Status first_error;
-  for (const absl::Status& st : results) {
-    if (st.ok()) continue;
-    if (first_error.ok() || (first_error.code() == absl::StatusCode::kAborted &&
-                             st.code() != absl::StatusCode::kAborted)) {
-      first_error = st;
-    }
-  }
+  const absl::Status first_error =
+      first_failed.load() < 0 ? absl::OkStatus() : results[first_failed.load()];
   // An aborted group cannot be used again: the next job makes a new one.
   if (!first_error.ok()) comms_.erase(ranks);
   return first_error;

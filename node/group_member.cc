@@ -9,10 +9,13 @@
 namespace reelfarm {
 namespace {
 
-// Failures that happen the same way on every rank, before any collective.
+// Failures that happen the same way on every rank, before any collective:
+// bad parameters, and models that did not load on some member (which the
+// members agree on first).
 bool SameOnEveryRank(const absl::Status& st) {
   return st.code() == absl::StatusCode::kInvalidArgument ||
-         st.code() == absl::StatusCode::kUnimplemented;
+         st.code() == absl::StatusCode::kUnimplemented ||
+         st.code() == absl::StatusCode::kFailedPrecondition;
 }
 
 class FollowerContext : public RenderContext {
@@ -37,19 +40,20 @@ absl::Status AgreeOnFailure(ProcessGroup& group) {
 
 absl::StatusOr<Video> RenderInGroup(ProcessGroup& group, Renderer& renderer,
                                     const v1::Job& job, RenderContext& context,
-                                    bool* broken) {
+                                    GroupState* state) {
+  *state = GroupState::kIntact;
   absl::StatusOr<Video> video = renderer.Render(job, context);
   const bool cancelled =
       !video.ok() && video.status().code() == absl::StatusCode::kCancelled;
   if (!video.ok() && !cancelled && !SameOnEveryRank(video.status())) {
     group.Abort();
-    *broken = true;
+    *state = GroupState::kBrokenHere;
     return video.status();
   }
   // How many ranks failed: 0 on all, or all of them, keeps the group.
   torch::Tensor failed = torch::full({1}, video.ok() ? 0.0f : 1.0f);
   if (absl::Status st = group.control().AllReduceSum(failed); !st.ok()) {
-    *broken = true;
+    *state = GroupState::kBrokenElsewhere;
     return absl::UnavailableError(
         absl::StrCat("process group lost a member: ", st.message()));
   }
@@ -97,10 +101,10 @@ absl::Status GroupFollower::Run() {
       it = renderers_.emplace(job.renderer().name(), *std::move(made)).first;
     }
     FollowerContext context(&stopping_);
-    bool broken = false;
+    GroupState state = GroupState::kIntact;
     absl::StatusOr<Video> video =
-        RenderInGroup(*group_, *it->second, job, context, &broken);
-    if (broken) return video.status();
+        RenderInGroup(*group_, *it->second, job, context, &state);
+    if (state != GroupState::kIntact) return video.status();
     if (video.ok()) {
       ++jobs_rendered_;
     } else {

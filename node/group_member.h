@@ -12,15 +12,23 @@
 
 namespace reelfarm {
 
+// What a render left of the group.
+enum class GroupState {
+  kIntact,
+  kBrokenHere,       // this rank's render failed and aborted the group
+  kBrokenElsewhere,  // another member failed or went away
+};
+
 // Renders `job` as this process's rank of `group`, then agrees with the
 // other members on the outcome, so the group is at the same point for the
-// next job. Failures every rank meets alike (a bad parameter, a model that
-// does not load) leave the group usable; any other failure aborts it, since
-// the other ranks may be waiting in a collective for this one. `*broken`
-// is set when the group can no longer be used.
+// next job. Failures every rank meets alike (a bad parameter, models that
+// do not load on some member, which the members agree on before the
+// render's first collective) leave the group usable; any other failure
+// aborts it, since the other ranks may be waiting in a collective for this
+// one.
 absl::StatusOr<Video> RenderInGroup(ProcessGroup& group, Renderer& renderer,
                                     const v1::Job& job, RenderContext& context,
-                                    bool* broken);
+                                    GroupState* state);
 
 // For a job that failed before its render began (its renderer could not be
 // made): tells the other members, which fail it alike, so all move on.

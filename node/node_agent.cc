@@ -54,6 +54,12 @@ struct NodeAgent::ActiveLease {
       devices.emplace_back().set_device(used[i].name());
     }
   }
+  // The whole job's progress, and each device's with it.
+  void SetProgress(double fraction) {
+    std::lock_guard<std::mutex> lock(mu);
+    progress.store(fraction);
+    for (v1::DeviceProgress& d : devices) d.set_fraction(fraction);
+  }
   void SetDeviceProgress(size_t device, double fraction) {
     std::lock_guard<std::mutex> lock(mu);
     if (device >= devices.size()) return;
@@ -84,7 +90,7 @@ class NodeAgent::LaneContext : public RenderContext {
     return lease_->lost.load() || agent_->stopping_.load();
   }
   void ReportProgress(double fraction) override {
-    lease_->progress.store(fraction);
+    lease_->SetProgress(fraction);
   }
   void ReportDeviceProgress(size_t device, double fraction) override {
     lease_->SetDeviceProgress(device, fraction);
@@ -380,9 +386,15 @@ absl::Status NodeAgent::RenderJob(uint32_t lane, const v1::Job& job,
   const absl::Time started = absl::Now();
   absl::StatusOr<Video> video;
   if (group_ != nullptr) {
-    bool broken = false;
-    video = RenderInGroup(*group_, *it->second, job, context, &broken);
-    if (broken) BreakGroup(video.status());
+    GroupState state = GroupState::kIntact;
+    video = RenderInGroup(*group_, *it->second, job, context, &state);
+    if (state != GroupState::kIntact) {
+      // A failure of this rank's own counts against the job (a video too
+      // big for the group must not break groups forever); one elsewhere
+      // hands it back.
+      group_failed_job_ = state == GroupState::kBrokenHere;
+      BreakGroup(video.status());
+    }
   } else {
     video = it->second->Render(job, context);
   }
@@ -452,7 +464,7 @@ void NodeAgent::RunLease(uint32_t lane, const v1::Lease& lease) {
       continue;
     }
     if ((st.code() == absl::StatusCode::kCancelled && stopping_.load()) ||
-        group_broken_.load()) {
+        (group_broken_.load() && !group_failed_job_)) {
       // Not the job's fault: it goes back without counting an attempt.
       handed_back = true;
       break;
@@ -515,6 +527,8 @@ bool NodeAgent::ReportResult(uint32_t lane, const v1::Lease& lease,
              rpc.error_message(), "; retrying");
     if (!Pause(backoff)) return false;
     backoff = std::min(backoff * 2, absl::Seconds(2));
+    // The followers wait for word while the coordinator is away.
+    TellGroup({GroupMessage::Kind::kIdle, {}});
   }
 }
 

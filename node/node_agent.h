@@ -140,6 +140,8 @@ class NodeAgent {
   std::atomic<bool> exited_idle_{false};
   std::atomic<bool> group_broken_{false};
   std::unique_ptr<ProcessGroup> group_;  // with options_.group, once formed
+  // Set by the group's lane when its own render broke the group.
+  bool group_failed_job_ = false;
 
   std::mutex mu_;
   std::condition_variable cv_;

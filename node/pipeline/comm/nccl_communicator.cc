@@ -61,21 +61,27 @@ absl::StatusOr<ncclDataType_t> NcclType(torch::ScalarType type) {
 
 absl::StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Create(
     int rank, int size, int cuda_device, Rendezvous& rendezvous) {
+  absl::Status setup;
   if (cudaError_t e = cudaSetDevice(cuda_device); e != cudaSuccess) {
-    return CudaError(e, "cudaSetDevice");
+    setup = CudaError(e, "cudaSetDevice");
   }
   ncclUniqueId id;
   std::memset(&id, 0, sizeof(id));
-  if (rank == 0) {
+  if (rank == 0 && setup.ok()) {
     if (ncclResult_t r = ncclGetUniqueId(&id); r != ncclSuccess) {
-      return NcclError(r, "ncclGetUniqueId");
+      setup = NcclError(r, "ncclGetUniqueId");
     }
   }
+  // Rank 0 shares even when it failed (nothing, then), so the others learn
+  // it instead of waiting for an id that never comes.
   absl::StatusOr<std::string> shared = rendezvous.Share(
-      rank, std::string(reinterpret_cast<const char*>(&id), sizeof(id)));
+      rank, rank == 0 && !setup.ok()
+                ? std::string()
+                : std::string(reinterpret_cast<const char*>(&id), sizeof(id)));
+  if (!setup.ok()) return setup;
   if (!shared.ok()) return shared.status();
   if (shared->size() != sizeof(id)) {
-    return absl::InternalError("rendezvous returned a malformed NCCL id");
+    return absl::UnavailableError("rank 0 could not set up NCCL");
   }
   std::memcpy(&id, shared->data(), sizeof(id));
   ncclComm_t comm;
