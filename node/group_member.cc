@@ -42,7 +42,11 @@ absl::StatusOr<Video> RenderInGroup(ProcessGroup& group, Renderer& renderer,
                                     const v1::Job& job, RenderContext& context,
                                     GroupState* state) {
   *state = GroupState::kIntact;
-  absl::StatusOr<Video> video = renderer.Render(job, context);
+  absl::StatusOr<Video> video;
+  {
+    ProcessGroup::HangupWatch watch(group);
+    video = renderer.Render(job, context);
+  }
   const bool cancelled =
       !video.ok() && video.status().code() == absl::StatusCode::kCancelled;
   if (!video.ok() && !cancelled && !SameOnEveryRank(video.status())) {

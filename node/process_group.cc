@@ -75,6 +75,20 @@ absl::Status CheckProcessGroupOptions(const ProcessGroupOptions& options,
 
 ProcessGroup::~ProcessGroup() = default;
 
+ProcessGroup::HangupWatch::HangupWatch(ProcessGroup& group) {
+  if (group.data_ == nullptr) return;  // collectives fail on a dead member
+  thread_ = std::thread([this, &group] {
+    if (group.control_->WaitForHangup(stop_, absl::Milliseconds(200))) {
+      group.Abort();
+    }
+  });
+}
+
+ProcessGroup::HangupWatch::~HangupWatch() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
 void ProcessGroup::Abort() {
   control_->Abort();
   if (data_ != nullptr) data_->Abort();

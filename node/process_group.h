@@ -1,13 +1,16 @@
 #ifndef REELFARM_NODE_PROCESS_GROUP_H_
 #define REELFARM_NODE_PROCESS_GROUP_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "node/pipeline/comm/communicator.h"
+#include "node/pipeline/comm/socket_communicator.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
 
 namespace reelfarm {
@@ -55,10 +58,25 @@ class ProcessGroup {
   // Ends both communicators (any thread): blocked calls return errors.
   void Abort();
 
+  // While one lives (around a render), when the render has a communicator
+  // of its own (NCCL, which waits without a timeout): a thread watches the
+  // idle control connections and aborts the group when a member's closes,
+  // so ranks blocked on a member that died or failed return. Its abort
+  // closes this member's connections in turn, which tells the others.
+  class HangupWatch {
+   public:
+    explicit HangupWatch(ProcessGroup& group);
+    ~HangupWatch();
+
+   private:
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+  };
+
  private:
   ProcessGroup() = default;
 
-  std::unique_ptr<pipeline::comm::Communicator> control_;
+  std::unique_ptr<pipeline::comm::SocketCommunicator> control_;
   std::unique_ptr<pipeline::comm::Communicator> data_;  // null: control_
   std::vector<std::string> members_;
 };

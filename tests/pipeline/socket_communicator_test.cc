@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -240,6 +241,32 @@ TEST(SocketCommunicatorTest, AbortReleasesRanksWaitingForAFailedOne) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(60));
   EXPECT_FALSE(results[0].ok());
   EXPECT_FALSE(results[1].ok());
+}
+
+// The watch a process group keeps while NCCL carries a render: it sees a
+// member go away without reading anything.
+TEST(SocketCommunicatorTest, WaitForHangupSeesAPeerGo) {
+  Group group = MakeSocketGroup(3);
+  ASSERT_NE(group.back(), nullptr);
+  auto* rank0 = static_cast<SocketCommunicator*>(group[0].get());
+  std::atomic<bool> stop{false};
+  EXPECT_FALSE([&] {
+    std::atomic<bool> stopped{true};
+    return rank0->WaitForHangup(stopped, absl::Milliseconds(10));
+  }());
+  bool hung_up = false;
+  std::thread watch(
+      [&] { hung_up = rank0->WaitForHangup(stop, absl::Milliseconds(10)); });
+  group[2].reset();  // rank 2's process dies: its connection closes
+  watch.join();
+  EXPECT_TRUE(hung_up);
+  // And the rank 0 side of an abort tells the followers.
+  auto* rank1 = static_cast<SocketCommunicator*>(group[1].get());
+  std::thread follower(
+      [&] { hung_up = rank1->WaitForHangup(stop, absl::Milliseconds(10)); });
+  group[0]->Abort();
+  follower.join();
+  EXPECT_TRUE(hung_up);
 }
 
 TEST(SocketCommunicatorTest, MismatchedCollectivesFailEverywhere) {

@@ -1,10 +1,12 @@
 #include "node/pipeline/comm/socket_communicator.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <utility>
 
@@ -475,6 +477,25 @@ absl::Status SocketCommunicator::Barrier() {
   }
   if (absl::Status st = SendToRoot(h, nullptr, 0); !st.ok()) return st;
   return RecvReply(h, nullptr);
+}
+
+bool SocketCommunicator::WaitForHangup(const std::atomic<bool>& stop,
+                                       absl::Duration tick) const {
+  std::vector<pollfd> fds;
+  for (const socket_io::Fd& fd : peers_) {
+    if (fd.valid()) fds.push_back(pollfd{fd.get(), POLLRDHUP, 0});
+  }
+  if (fds.empty()) return false;
+  const int tick_ms =
+      static_cast<int>(std::max<int64_t>(1, absl::ToInt64Milliseconds(tick)));
+  while (!stop.load()) {
+    const int n = ::poll(fds.data(), fds.size(), tick_ms);
+    if (n < 0 && errno != EINTR) return true;
+    for (const pollfd& p : fds) {
+      if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) return true;
+    }
+  }
+  return false;
 }
 
 void SocketCommunicator::Abort() {

@@ -1,6 +1,7 @@
 #ifndef REELFARM_NODE_PIPELINE_COMM_SOCKET_COMMUNICATOR_H_
 #define REELFARM_NODE_PIPELINE_COMM_SOCKET_COMMUNICATOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -65,6 +66,12 @@ class SocketCommunicator : public Communicator {
   // Shuts the sockets down (closing them is the destructor's job): a
   // collective blocked on them returns an error, here and at the peers.
   void Abort() override;
+
+  // Blocks until a peer's connection closes or fails (true) or `stop` is
+  // set (false, seen within `tick`). Reads nothing: for watching the group
+  // while no collective runs on this communicator (another one carries the
+  // traffic), from a thread of its own.
+  bool WaitForHangup(const std::atomic<bool>& stop, absl::Duration tick) const;
 
  private:
   enum class Op : uint16_t;
