@@ -84,26 +84,38 @@ int RunFollower(const ProcessGroupOptions& group_options,
       CoordinatorChannel(coordinator, security, grpc::ChannelArguments()));
   LogInfo("joining process group ", group_options.name, " as rank ",
           group_options.rank, " of ", group_options.size);
+  // The leader drains on the same signal (srun sends it to every task) and
+  // says stop once its jobs are done; a second signal leaves at once.
+  // Before the group has formed there is nothing to finish.
+  std::atomic<GroupFollower*> running{nullptr};
+  std::atomic<int> signals_seen{0};
+  SignalWatcher signals([&](int sig) {
+    GroupFollower* follower = running.load();
+    if (follower == nullptr) {
+      LogInfo("signal ", sig, ": leaving before the group formed");
+      std::_Exit(kExitOk);
+    }
+    if (signals_seen.fetch_add(1) == 0) {
+      LogInfo("signal ", sig, ": staying until the leader stops");
+    } else {
+      LogInfo("signal ", sig, ": leaving the group");
+      follower->Stop();
+    }
+  });
   absl::StatusOr<std::unique_ptr<ProcessGroup>> group =
       ProcessGroup::Form(stub.get(), group_options, device);
-  if (!group.ok()) return Fail("node", group.status());
+  if (!group.ok()) {
+    signals.Stop();
+    return Fail("node", group.status());
+  }
   RenderEnvironment environment;
   environment.devices = {device};
   environment.group = &(*group)->data();
   environment.precision = precision;
   GroupFollower follower(group->get(), environment);
-  // The leader drains on the same signal (srun sends it to every task) and
-  // says stop once its jobs are done; a second signal leaves at once.
-  std::atomic<int> signals_seen{0};
-  SignalWatcher signals([&](int sig) {
-    if (signals_seen.fetch_add(1) == 0) {
-      LogInfo("signal ", sig, ": staying until the leader stops");
-    } else {
-      LogInfo("signal ", sig, ": leaving the group");
-      follower.Stop();
-    }
-  });
+  running.store(&follower);
   const absl::Status st = follower.Run();
+  running.store(nullptr);
   signals.Stop();
   LogInfo("rank ", group_options.rank, ": rendered ", follower.jobs_rendered(),
           " job(s) with the group");
@@ -197,7 +209,13 @@ int NodeCommand(const std::vector<std::string>& args) {
   NodeAgent node(options);
   // Set by the first signal; read by this thread, which enforces it.
   std::atomic<int64_t> drain_deadline_ns{0};
+  std::atomic<bool> started{false};
   SignalWatcher signals([&](int sig) {
+    if (options.group.has_value() && !started.load()) {
+      // Forming its group: no lease is held yet, nothing to hand back.
+      LogInfo("signal ", sig, ": leaving before the group formed");
+      std::_Exit(kExitOk);
+    }
     if (drain_deadline_ns.load() == 0) {
       LogInfo("signal ", sig, ": draining: no new work; current jobs get ",
               drain_timeout_s, " s to finish");
@@ -214,6 +232,7 @@ int NodeCommand(const std::vector<std::string>& args) {
     return st.code() == absl::StatusCode::kCancelled ? kExitOk
                                                      : Fail("node", st);
   }
+  started.store(true);
   while (!node.WaitFor(absl::Milliseconds(200))) {
     const int64_t deadline = drain_deadline_ns.load();
     if (deadline != 0 && absl::Now() >= absl::FromUnixNanos(deadline)) {

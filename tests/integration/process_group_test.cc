@@ -170,5 +170,21 @@ grid:
   }
 }
 
+TEST_F(ProcessGroupTest, MembersWaitingForTheirGroupLeaveOnASignal) {
+  // Neither group ever forms: rank 1 of 2 waits for a leader, a leader for
+  // its follower. Both hold no work and leave at once.
+  auto follower = Member("g3", 1);
+  auto leader = Member("g4", 0);
+  for (Subprocess* member : {follower.get(), leader.get()}) {
+    for (std::string line = member->ReadLine();
+         line.find("process group") == std::string::npos;
+         line = member->ReadLine()) {
+      ASSERT_FALSE(line.empty()) << "the member exited early";
+    }
+    member->Signal(SIGTERM);
+    EXPECT_EQ(member->Wait(), 0);
+  }
+}
+
 }  // namespace
 }  // namespace reelfarm
