@@ -50,6 +50,29 @@ void WriteSchedulerGauges(const Scheduler& scheduler, ExpositionWriter& out) {
   out.Family("reelfarm_nodes_quarantined", "gauge",
              "Nodes getting no leases for now, for failing jobs too often.");
   out.Sample("reelfarm_nodes_quarantined", {}, quarantined);
+
+  out.Family("reelfarm_device_progress", "gauge",
+             "Fraction of its job each device of a busy lane has rendered, "
+             "as of the node's last heartbeat; `rank` is the device's "
+             "place in its lane.");
+  for (const v1::Node& n : nodes) {
+    for (const v1::LaneActivity& a : n.activity()) {
+      const std::string lane = std::to_string(a.lane());
+      if (a.devices().empty()) {
+        out.Sample("reelfarm_device_progress",
+                   {{"node", n.id()}, {"lane", lane}, {"rank", "0"}},
+                   a.fraction());
+      }
+      for (int r = 0; r < a.devices_size(); ++r) {
+        out.Sample("reelfarm_device_progress",
+                   {{"node", n.id()},
+                    {"lane", lane},
+                    {"rank", std::to_string(r)},
+                    {"device", a.devices(r).device()}},
+                   a.devices(r).fraction());
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -11,6 +11,9 @@
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/metrics_http_server.h"
 #include "coordinator/metrics_text.h"
+#include "coordinator/scheduler.h"
+#include "coordinator/state_store.h"
+#include "tests/coordinator/test_specs.h"
 
 namespace reelfarm {
 namespace {
@@ -107,6 +110,41 @@ TEST(MetricsRegistryTest, CollectorsWriteAtScrapeTime) {
   EXPECT_TRUE(Contains(registry.Render(), "g 1\n"));
   value = 7;
   EXPECT_TRUE(Contains(registry.Render(), "g 7\n"));
+}
+
+TEST(CoordinatorMetricsTest, DevicesOfBusyLanesShowTheirProgress) {
+  FakeClock clock;
+  MemoryStateStore store;
+  Scheduler scheduler(&store, &clock);
+  ASSERT_TRUE(scheduler.Recover().ok());
+  v1::Node node;
+  node.set_id("gpu-1");
+  node.set_lanes(1);
+  v1::Lane* lane = node.add_lane_layout();
+  lane->add_devices("cuda:0");
+  lane->add_devices("cuda:1");
+  scheduler.RegisterNode(node);
+  ASSERT_TRUE(scheduler.Submit(testing_specs::GridSpec(1, 1, "/out")).ok());
+  auto lease = scheduler.Acquire("gpu-1", 0);
+  ASSERT_TRUE(lease.ok() && lease->has_value());
+  v1::LeaseProgress p;
+  p.set_lease_id((*lease)->id());
+  p.set_fraction(0.25);
+  for (auto [device, fraction] :
+       {std::pair<const char*, double>{"cuda:0", 0.5}, {"cuda:1", 0.25}}) {
+    v1::DeviceProgress* d = p.add_devices();
+    d->set_device(device);
+    d->set_fraction(fraction);
+  }
+  ASSERT_TRUE(scheduler.HeartbeatWithProgress("gpu-1", {p}).empty());
+  CoordinatorMetrics metrics(&clock);
+  metrics.AttachScheduler(&scheduler);
+  const std::string text = metrics.Render();
+  EXPECT_TRUE(Contains(text,
+                       "reelfarm_device_progress{node=\"gpu-1\",lane=\"0\","
+                       "rank=\"1\",device=\"cuda:1\"} 0.25\n"))
+      << text;
+  EXPECT_TRUE(Contains(text, "rank=\"0\",device=\"cuda:0\"} 0.5\n"));
 }
 
 TEST(CoordinatorMetricsTest, NodeThroughputCoversTheLastMinute) {
