@@ -322,12 +322,12 @@ std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
       if (j.state != v1::JOB_STATE_PENDING) continue;  // cancelled meanwhile
       if (const uint32_t wanted = DevicesWantedLocked(sweep, s);
           wanted > width) {
-        if (widest == 0) widest = WidestLiveLaneLocked(JobSlot());
+        if (widest == 0) widest = WidestLiveLaneLocked();
         // A live lane with more of the devices the job asks for renders it
         // sooner; with none (that the job has not failed on), this lane
         // renders it on the devices it has.
         const uint32_t best =
-            j.failed_on.empty() ? widest : WidestLiveLaneLocked(j);
+            j.failed_on.empty() ? widest : WidestLiveLaneLocked(j.failed_on);
         if (std::min(wanted, best) > width) {
           if (deferred.size() < kMaxDeferredPerGrant) {
             deferred.push_back(s);

@@ -211,9 +211,11 @@ class Scheduler {
   bool IsLiveLocked(const NodeEntry& node, absl::Time now) const;
   // Devices of `lane` of `node` (1 for a node that sent no lane layout).
   static uint32_t LaneWidth(const NodeEntry& node, uint32_t lane);
-  // The most devices any lane of a live node has, leaving out the nodes
-  // `job` failed on (a job retried elsewhere may render on fewer devices).
-  uint32_t WidestLiveLaneLocked(const JobSlot& job) const;
+  // The most devices any lane of a live node has, leaving out the nodes in
+  // `excluded` (those a job failed on: retried elsewhere, it may render on
+  // fewer devices).
+  uint32_t WidestLiveLaneLocked(
+      const std::vector<std::string>& excluded = {}) const;
   uint32_t DevicesWantedLocked(SweepEntry& sweep, uint64_t slot);
   // Counts new pending work and wakes the lease waiters.
   void NoteWorkLocked();

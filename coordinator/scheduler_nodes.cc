@@ -46,12 +46,13 @@ uint32_t Scheduler::LaneWidth(const NodeEntry& node, uint32_t lane) {
   return it == node.lane_devices.end() ? 1 : std::max(1u, it->second);
 }
 
-uint32_t Scheduler::WidestLiveLaneLocked(const JobSlot& job) const {
+uint32_t Scheduler::WidestLiveLaneLocked(
+    const std::vector<std::string>& excluded) const {
   const absl::Time now = clock_->Now();
   uint32_t widest = 1;
   for (const auto& [id, entry] : nodes_) {
     if (!IsLiveLocked(entry, now) ||
-        std::count(job.failed_on.begin(), job.failed_on.end(), id) > 0) {
+        std::count(excluded.begin(), excluded.end(), id) > 0) {
       continue;
     }
     for (const v1::Lane& l : entry.node.lane_layout()) {
