@@ -173,6 +173,21 @@ class SlurmTest : public ::testing::Test {
     return fields;
   }
 
+  // `scontrol show job` fields once job `id` has ended (or a minute has
+  // passed).
+  std::map<std::string, std::string> WaitForJobEnd(const std::string& id) {
+    std::map<std::string, std::string> job;
+    WaitUntil(std::chrono::seconds(60), [&] {
+      job = JobFields(id);
+      const std::string& s = job["JobState"];
+      return !s.empty() && s != "PENDING" && s != "RUNNING" &&
+             s != "CONFIGURING" && s != "COMPLETING";
+    });
+    job.emplace("JobState", "");
+    job.emplace("ExitCode", "");
+    return job;
+  }
+
   json Manifest() {
     std::ifstream in(dir_ / "out" / "manifest.json");
     if (!in) return json();
@@ -271,14 +286,8 @@ TEST_F(SlurmTest, SweepRendersThroughTheSbatchScript) {
   const std::string sweep = WriteSweep(4, 6, 150);  // 24 jobs
   const std::string id = Submit(sweep, /*requeue=*/false);
   ASSERT_FALSE(id.empty());
-  std::map<std::string, std::string> job;
-  ASSERT_TRUE(WaitUntil(std::chrono::seconds(60), [&] {
-    job = JobFields(id);
-    const std::string& s = job["JobState"];
-    return !s.empty() && s != "PENDING" && s != "RUNNING" &&
-           s != "CONFIGURING" && s != "COMPLETING";
-  }));
-  ASSERT_EQ(job["JobState"], "COMPLETED") << job["ExitCode"];
+  const std::map<std::string, std::string> job = WaitForJobEnd(id);
+  ASSERT_EQ(job.at("JobState"), "COMPLETED") << job.at("ExitCode");
   const json m = Manifest();
   CheckManifest(m, 24, id);
   std::set<std::string> nodes;
@@ -301,14 +310,8 @@ TEST_F(SlurmTest, ProcessGroupRendersEveryVideoOnEveryGpu) {
   const std::string sweep = WriteSweep(2, 4, 150);  // 8 jobs
   const std::string id = Submit(sweep, /*requeue=*/false, " --process-group");
   ASSERT_FALSE(id.empty());
-  std::map<std::string, std::string> job;
-  ASSERT_TRUE(WaitUntil(std::chrono::seconds(60), [&] {
-    job = JobFields(id);
-    const std::string& s = job["JobState"];
-    return !s.empty() && s != "PENDING" && s != "RUNNING" &&
-           s != "CONFIGURING" && s != "COMPLETING";
-  }));
-  ASSERT_EQ(job["JobState"], "COMPLETED") << job["ExitCode"];
+  const std::map<std::string, std::string> job = WaitForJobEnd(id);
+  ASSERT_EQ(job.at("JobState"), "COMPLETED") << job.at("ExitCode");
   const json m = Manifest();
   CheckManifest(m, 8, id);
   std::set<std::string> leaders;
