@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
+#include "common/hostname.h"
 #include "common/log.h"
 #include "common/proto_time.h"
 #include "node/device_group.h"
@@ -19,9 +20,7 @@ namespace reelfarm {
 namespace {
 
 std::string DefaultNodeId() {
-  char host[256] = {0};
-  ::gethostname(host, sizeof(host) - 1);
-  return absl::StrCat(host, "-", ::getpid());
+  return absl::StrCat(LocalHostname(), "-", ::getpid());
 }
 
 // Errors a different node or a later attempt cannot fix.
@@ -36,19 +35,19 @@ struct NodeAgent::ActiveLease {
   std::string id;
   uint64_t epoch = 0;
   uint32_t lane = 0;
-  std::atomic<double> progress{0};
   std::atomic<bool> lost{false};
 
-  // The job in progress and, when it renders on several devices, each
-  // one's progress; read by the heartbeat.
+  // The job in progress, how far it is and, when it renders on several
+  // devices, each one's progress; read by the heartbeat.
   mutable std::mutex mu;
   std::string job_id;
+  double progress = 0;
   std::vector<v1::DeviceProgress> devices;
 
   void StartJob(const std::string& job, const std::vector<v1::Device>& used) {
     std::lock_guard<std::mutex> lock(mu);
     job_id = job;
-    progress.store(0);
+    progress = 0;
     devices.clear();
     for (size_t i = 0; used.size() > 1 && i < used.size(); ++i) {
       devices.emplace_back().set_device(used[i].name());
@@ -57,7 +56,7 @@ struct NodeAgent::ActiveLease {
   // The whole job's progress, and each device's with it.
   void SetProgress(double fraction) {
     std::lock_guard<std::mutex> lock(mu);
-    progress.store(fraction);
+    progress = fraction;
     for (v1::DeviceProgress& d : devices) d.set_fraction(fraction);
   }
   void SetDeviceProgress(size_t device, double fraction) {
@@ -69,7 +68,7 @@ struct NodeAgent::ActiveLease {
     for (const v1::DeviceProgress& d : devices) {
       slowest = std::min(slowest, d.fraction());
     }
-    progress.store(slowest);
+    progress = slowest;
   }
   void Fill(v1::LeaseProgress* p) const {
     std::lock_guard<std::mutex> lock(mu);
@@ -77,7 +76,7 @@ struct NodeAgent::ActiveLease {
     p->set_epoch(epoch);
     p->set_lane(lane);
     p->set_job_id(job_id);
-    p->set_fraction(progress.load());
+    p->set_fraction(progress);
     for (const v1::DeviceProgress& d : devices) *p->add_devices() = d;
   }
 };
@@ -161,9 +160,7 @@ absl::Status NodeAgent::Register() {
   v1::RegisterNodeRequest request;
   v1::Node* node = request.mutable_node();
   node->set_id(options_.node_id);
-  char host[256] = {0};
-  ::gethostname(host, sizeof(host) - 1);
-  node->set_host(host);
+  node->set_host(LocalHostname());
   node->set_lanes(options_.lanes);
   for (const v1::Device& d : options_.devices) *node->add_devices() = d;
   for (uint32_t lane = 0; lane < options_.lanes; ++lane) {

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/hostname.h"
 #include "node/grpc_rendezvous.h"
 #include "node/pipeline/comm/socket_communicator.h"
 #ifdef REELFARM_HAVE_NCCL
@@ -23,12 +24,6 @@ using pipeline::comm::Communicator;
 
 // Room for "host/device" per member in the all-gather.
 constexpr int64_t kLabelBytes = 128;
-
-std::string Hostname() {
-  char host[256] = {0};
-  ::gethostname(host, sizeof(host) - 1);
-  return host;
-}
 
 #ifdef REELFARM_HAVE_NCCL
 // Rank 0's bytes to every rank over a communicator that works already: how
@@ -65,6 +60,9 @@ absl::Status CheckProcessGroupOptions(const ProcessGroupOptions& options,
   if (options.rank < 0 || options.rank >= options.size) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--group-rank ", options.rank, " is not in 0..", options.size - 1));
+  }
+  if (options.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--group-timeout must be positive");
   }
   if (devices != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -115,7 +113,7 @@ absl::StatusOr<std::unique_ptr<ProcessGroup>> ProcessGroup::Form(
   group->control_ = *std::move(control);
 
   // Every member's "host/device", for the lane the leader registers.
-  std::string label = absl::StrCat(Hostname(), "/", device.name());
+  std::string label = absl::StrCat(LocalHostname(), "/", device.name());
   label.resize(std::min<size_t>(label.size(), kLabelBytes - 1));
   torch::Tensor mine = torch::zeros({kLabelBytes}, torch::kUInt8);
   std::memcpy(mine.data_ptr(), label.data(), label.size());

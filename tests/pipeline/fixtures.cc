@@ -1,6 +1,9 @@
 #include "tests/pipeline/fixtures.h"
 
+#include <torch/torch.h>
+
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "node/pipeline/safetensors.h"
@@ -14,6 +17,24 @@ std::string FixturesDir() {
 
 std::string FixturePath(const std::string& relative) {
   return FixturesDir() + "/" + relative;
+}
+
+std::unique_ptr<ModelBundle> LoadFixtureModels() {
+  ModelSources sources;
+  sources.base = FixturePath("pipeline");
+  sources.motion_module = FixturePath("motion_adapter");
+  auto models = LoadModelBundle(sources);
+  EXPECT_TRUE(models.ok()) << models.status();
+  return models.ok() ? *std::move(models) : nullptr;
+}
+
+bool BitwiseEqual(const torch::Tensor& a, const torch::Tensor& b) {
+  if (a.scalar_type() != b.scalar_type() || a.sizes() != b.sizes()) {
+    return false;
+  }
+  const torch::Tensor x = a.contiguous(), y = b.contiguous();
+  return std::memcmp(x.data_ptr(), y.data_ptr(),
+                     x.numel() * x.element_size()) == 0;
 }
 
 TensorMap LoadReferenceTensors(const std::string& name) {

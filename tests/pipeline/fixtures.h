@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <torch/types.h>
 
+#include <memory>
 #include <string>
 
 #include "nlohmann/json.hpp"
+#include "node/pipeline/model_bundle.h"
 #include "node/pipeline/tensor_map.h"
 
 namespace reelfarm::pipeline::testing {
@@ -15,6 +17,13 @@ namespace reelfarm::pipeline::testing {
 // shared/ beside the checkout. Missing fixtures fail the test loudly.
 std::string FixturesDir();
 std::string FixturePath(const std::string& relative);
+
+// The fixtures' tiny pipeline with its motion adapter; null (and a failed
+// expectation) when it does not load.
+std::unique_ptr<ModelBundle> LoadFixtureModels();
+
+// Same dtype, shape and bytes.
+bool BitwiseEqual(const torch::Tensor& a, const torch::Tensor& b);
 
 // reference/<name>.safetensors and reference/<name>.json.
 TensorMap LoadReferenceTensors(const std::string& name);

@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "node/pipeline/comm/in_process_communicator.h"
 #include "node/pipeline/comm/rendezvous.h"
+#include "tests/pipeline/fixtures.h"
 
 namespace reelfarm::pipeline::comm {
 namespace {
@@ -51,15 +52,6 @@ void RunRanks(int size, const std::function<void(int)>& fn) {
   std::vector<std::thread> threads;
   for (int r = 0; r < size; ++r) threads.emplace_back([&fn, r] { fn(r); });
   for (std::thread& t : threads) t.join();
-}
-
-bool SameBytes(const torch::Tensor& a, const torch::Tensor& b) {
-  if (a.scalar_type() != b.scalar_type() || a.sizes() != b.sizes()) {
-    return false;
-  }
-  const torch::Tensor x = a.contiguous(), y = b.contiguous();
-  return std::memcmp(x.data_ptr(), y.data_ptr(),
-                     x.numel() * x.element_size()) == 0;
 }
 
 // What one rank ends with after a fixed run of collectives.
@@ -122,10 +114,12 @@ TEST(SocketCommunicatorTest, MatchesInProcessCommunicatorBitwise) {
   for (int r = 0; r < kSize; ++r) {
     ASSERT_EQ(actual[r].tensors.size(), expected[r].tensors.size());
     for (size_t i = 0; i < actual[r].tensors.size(); ++i) {
-      EXPECT_TRUE(SameBytes(actual[r].tensors[i], expected[r].tensors[i]))
+      EXPECT_TRUE(
+          testing::BitwiseEqual(actual[r].tensors[i], expected[r].tensors[i]))
           << "rank " << r << ", result " << i;
       // And the same bytes on every rank.
-      EXPECT_TRUE(SameBytes(actual[r].tensors[i], actual[0].tensors[i]))
+      EXPECT_TRUE(
+          testing::BitwiseEqual(actual[r].tensors[i], actual[0].tensors[i]))
           << "rank " << r << ", result " << i;
     }
   }

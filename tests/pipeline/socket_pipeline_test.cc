@@ -19,25 +19,9 @@
 namespace reelfarm::pipeline {
 namespace {
 
+using testing::LoadFixtureModels;
+
 using Group = std::vector<std::unique_ptr<comm::Communicator>>;
-
-std::unique_ptr<ModelBundle> LoadFixtureModels() {
-  ModelSources sources;
-  sources.base = testing::FixturePath("pipeline");
-  sources.motion_module = testing::FixturePath("motion_adapter");
-  auto models = LoadModelBundle(sources);
-  EXPECT_TRUE(models.ok()) << models.status();
-  return models.ok() ? *std::move(models) : nullptr;
-}
-
-bool SameBytes(const torch::Tensor& a, const torch::Tensor& b) {
-  if (a.scalar_type() != b.scalar_type() || a.sizes() != b.sizes()) {
-    return false;
-  }
-  const torch::Tensor x = a.contiguous(), y = b.contiguous();
-  return std::memcmp(x.data_ptr(), y.data_ptr(),
-                     x.numel() * x.element_size()) == 0;
-}
 
 VideoRequest Request(bool split_frames) {
   VideoRequest r;
@@ -115,9 +99,9 @@ TEST(SocketPipelineTest, TwoRanksOverTcpEqualTheInProcessRenderBitwise) {
     for (int r = 0; r < kRanks; ++r) {
       ASSERT_TRUE(expected[r].defined() && actual[r].defined());
       EXPECT_EQ(actual[r].sizes(), (torch::IntArrayRef{24, 3, 64, 64}));
-      EXPECT_TRUE(SameBytes(actual[r], expected[r]))
+      EXPECT_TRUE(testing::BitwiseEqual(actual[r], expected[r]))
           << "rank " << r << (split_frames ? ", frames split" : "");
-      EXPECT_TRUE(SameBytes(actual[r], actual[0])) << "rank " << r;
+      EXPECT_TRUE(testing::BitwiseEqual(actual[r], actual[0])) << "rank " << r;
     }
   }
 }

@@ -15,14 +15,7 @@
 namespace reelfarm::pipeline {
 namespace {
 
-std::unique_ptr<ModelBundle> LoadFixtureModels() {
-  ModelSources sources;
-  sources.base = testing::FixturePath("pipeline");
-  sources.motion_module = testing::FixturePath("motion_adapter");
-  auto models = LoadModelBundle(sources);
-  EXPECT_TRUE(models.ok()) << models.status();
-  return models.ok() ? *std::move(models) : nullptr;
-}
+using testing::LoadFixtureModels;
 
 VideoRequest SmallRequest(int64_t frames) {
   VideoRequest r;

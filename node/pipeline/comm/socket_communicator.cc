@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/hostname.h"
 
 namespace reelfarm::pipeline::comm {
 
@@ -107,9 +108,7 @@ absl::StatusOr<std::unique_ptr<SocketCommunicator>> SocketCommunicator::Create(
     std::string host = options.advertise_host;
     if (host.empty()) host = options.bind_host;
     if (host.empty() || host == "0.0.0.0" || host == "::") {
-      char name[256] = {0};
-      ::gethostname(name, sizeof(name) - 1);
-      host = name;
+      host = LocalHostname();
     }
     const std::string address = socket_io::JoinHostPort(host, port);
     absl::StatusOr<std::string> shared = rendezvous.Share(0, address);
