@@ -4,7 +4,7 @@
 # AnimateDiff pipeline on a tiny random model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh demo
 [ -f build/tiny-model/model_index.json ] ||
   build/cli/reelfarm make-tiny-model build/tiny-model >/dev/null
 out=${1:-outputs/demo}
