@@ -11,8 +11,8 @@
 
 #include "absl/time/clock.h"
 #include "common/find_program.h"
-#include "node/gif_writer.h"
-#include "node/mp4_writer.h"
+#include "node/outputs/gif_writer.h"
+#include "node/outputs/mp4_writer.h"
 
 int main(int argc, char** argv) {
   const uint32_t w = argc > 3 ? std::atoi(argv[1]) : 512;

@@ -27,7 +27,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "bench/random_model.h"
-#include "node/pipeline/animatediff_pipeline.h"
+#include "node/pipeline/animatediff/animatediff_pipeline.h"
 #include "node/pipeline/comm/in_process_communicator.h"
 #include "node/pipeline/comm/socket_communicator.h"
 

@@ -12,9 +12,9 @@
 #include <string>
 
 #include "absl/time/clock.h"
-#include "common/sweep_expander.h"
-#include "coordinator/config/sweep_loader.h"
-#include "coordinator/scheduler.h"
+#include "sweep/sweep_expander.h"
+#include "sweep/sweep_loader.h"
+#include "coordinator/lease_queue/lease_queue.h"
 
 namespace {
 

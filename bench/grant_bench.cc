@@ -21,7 +21,7 @@
 
 #include "absl/time/clock.h"
 #include "coordinator/coordinator_server.h"
-#include "coordinator/sqlite_state_store.h"
+#include "coordinator/state/sqlite_state_store.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
 
 namespace reelfarm {

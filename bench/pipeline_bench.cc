@@ -13,8 +13,8 @@
 
 #include "absl/time/clock.h"
 #include "bench/random_model.h"
-#include "node/pipeline/animatediff_pipeline.h"
-#include "node/pipeline/models/json_config.h"
+#include "node/pipeline/animatediff/animatediff_pipeline.h"
+#include "node/pipeline/weights/json_config.h"
 
 namespace reelfarm::pipeline {
 namespace {

@@ -1,7 +1,7 @@
 #ifndef REELFARM_BENCH_RANDOM_MODEL_H_
 #define REELFARM_BENCH_RANDOM_MODEL_H_
 
-#include "node/pipeline/model_bundle.h"
+#include "node/pipeline/animatediff/model_bundle.h"
 
 namespace reelfarm::pipeline {
 

@@ -23,7 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bench/random_model.h"
-#include "node/pipeline/animatediff_pipeline.h"
+#include "node/pipeline/animatediff/animatediff_pipeline.h"
 
 namespace reelfarm::pipeline {
 namespace {

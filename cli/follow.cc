@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
-#include "common/grpc_status.h"
+#include "rpc/grpc_status.h"
 
 namespace reelfarm::cli {
 

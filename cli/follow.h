@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "cli/progress.h"
-#include "common/grpc_credentials.h"
+#include "rpc/grpc_credentials.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
 
 namespace reelfarm::cli {

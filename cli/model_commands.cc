@@ -6,7 +6,7 @@
 #include "cli/flags.h"
 #include "cli/follow.h"
 #include "common/errors.h"
-#include "node/tiny_model.h"
+#include "node/renderers/tiny_model.h"
 
 namespace reelfarm::cli {
 

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/errors.h"
-#include "coordinator/manifest.h"
+#include "coordinator/manifest/manifest.h"
 
 namespace reelfarm::cli {
 namespace {

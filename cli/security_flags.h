@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "cli/flags.h"
-#include "common/grpc_credentials.h"
+#include "rpc/grpc_credentials.h"
 #include "coordinator/server_security.h"
 
 namespace reelfarm::cli {

@@ -15,7 +15,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "coordinator/coordinator_server.h"
-#include "coordinator/sqlite_state_store.h"
+#include "coordinator/state/sqlite_state_store.h"
 
 namespace reelfarm::cli {
 

@@ -14,7 +14,7 @@
 #include "cli/follow.h"
 #include "cli/sbatch_script.h"
 #include "common/errors.h"
-#include "coordinator/config/sweep_loader.h"
+#include "sweep/sweep_loader.h"
 
 namespace reelfarm::cli {
 namespace {

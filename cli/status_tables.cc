@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "coordinator/manifest.h"
+#include "coordinator/manifest/manifest.h"
 
 namespace reelfarm::cli {
 namespace {

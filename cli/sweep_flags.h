@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "cli/flags.h"
-#include "coordinator/config/sweep_loader.h"
+#include "sweep/sweep_loader.h"
 #include "reelfarm/v1/sweep.pb.h"
 
 namespace reelfarm::cli {

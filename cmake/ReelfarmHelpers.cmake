@@ -16,3 +16,9 @@ endfunction()
 function(reelfarm_torch_pch target)
   target_precompile_headers(${target} PRIVATE <torch/torch.h>)
 endfunction()
+
+# Use `owner`'s precompiled torch header in `target` (same flags), so the
+# pipeline's folders compile it once between them.
+function(reelfarm_torch_pch_from target owner)
+  target_precompile_headers(${target} REUSE_FROM ${owner})
+endfunction()

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/atomic_file.h"
-#include "common/grpc_status.h"
+#include "rpc/grpc_status.h"
 #include "common/log.h"
 #include "common/safe_path.h"
 

@@ -2,11 +2,11 @@
 #define REELFARM_COORDINATOR_COORDINATOR_SERVICE_H_
 
 #include "absl/time/time.h"
-#include "coordinator/coordinator_metrics.h"
+#include "coordinator/metrics/coordinator_metrics.h"
 #include "coordinator/lease_waiters.h"
 #include "coordinator/manifest_publisher.h"
 #include "coordinator/rendezvous_table.h"
-#include "coordinator/scheduler.h"
+#include "coordinator/lease_queue/lease_queue.h"
 #include "coordinator/token_authenticator.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
 

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "absl/time/time.h"
-#include "coordinator/coordinator_metrics.h"
-#include "coordinator/scheduler.h"
+#include "coordinator/metrics/coordinator_metrics.h"
+#include "coordinator/lease_queue/lease_queue.h"
 #include "reelfarm/v1/coordinator.pb.h"
 
 namespace reelfarm {

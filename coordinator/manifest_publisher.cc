@@ -1,8 +1,8 @@
 #include "coordinator/manifest_publisher.h"
 
 #include "common/log.h"
-#include "coordinator/gallery.h"
-#include "coordinator/manifest.h"
+#include "coordinator/manifest/gallery.h"
+#include "coordinator/manifest/manifest.h"
 
 namespace reelfarm {
 namespace {

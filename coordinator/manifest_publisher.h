@@ -10,7 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "coordinator/scheduler.h"
+#include "coordinator/lease_queue/lease_queue.h"
 
 namespace reelfarm {
 

@@ -8,8 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "common/pem_file.h"
-#include "common/token.h"
+#include "rpc/pem_file.h"
+#include "rpc/token.h"
 
 namespace reelfarm {
 namespace {

@@ -2,7 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
-#include "common/token.h"
+#include "rpc/token.h"
 
 namespace reelfarm {
 

@@ -16,10 +16,10 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "common/grpc_credentials.h"
-#include "node/group_channel.h"
-#include "node/process_group.h"
-#include "node/renderer.h"
+#include "rpc/grpc_credentials.h"
+#include "node/group/group_channel.h"
+#include "node/group/process_group.h"
+#include "node/renderers/renderer.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
 
 namespace reelfarm {

@@ -3,7 +3,7 @@
 
 #include "absl/strings/str_join.h"
 #include "common/log.h"
-#include "node/group_channel.h"
+#include "node/group/group_channel.h"
 #include "node/node_agent.h"
 
 namespace reelfarm {

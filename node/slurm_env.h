@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "node/devices.h"
-#include "node/process_group.h"
+#include "node/group/process_group.h"
 #include "reelfarm/v1/coordinator.pb.h"
 
 namespace reelfarm {

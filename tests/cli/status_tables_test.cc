@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_split.h"
-#include "common/proto_time.h"
+#include "rpc/proto_time.h"
 
 namespace reelfarm::cli {
 namespace {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/grpc_credentials.h"
+#include "rpc/grpc_credentials.h"
 #include "coordinator/coordinator_server.h"
 #include "google/protobuf/descriptor.h"
 #include "node/node_agent.h"

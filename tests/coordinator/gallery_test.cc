@@ -1,5 +1,5 @@
 // gallery.html: escaping, and the page as headless Chromium draws it.
-#include "coordinator/gallery.h"
+#include "coordinator/manifest/gallery.h"
 
 #include <gtest/gtest.h>
 
@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
 #include "common/find_program.h"
-#include "common/job_id.h"
-#include "node/gif_writer.h"
-#include "node/mp4_writer.h"
+#include "sweep/job_id.h"
+#include "node/outputs/gif_writer.h"
+#include "node/outputs/mp4_writer.h"
 #include "tests/tools/required_tool.h"
 
 namespace reelfarm {

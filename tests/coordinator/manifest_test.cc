@@ -1,4 +1,4 @@
-#include "coordinator/manifest.h"
+#include "coordinator/manifest/manifest.h"
 
 #include <gtest/gtest.h>
 

@@ -1,18 +1,18 @@
 // The text exposition format, the registry's instruments, the HTTP answers
 // and the coordinator's throughput gauge, without sockets.
 
-#include "coordinator/metrics.h"
+#include "coordinator/metrics/metrics.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
-#include "coordinator/coordinator_metrics.h"
-#include "coordinator/metrics_http_server.h"
-#include "coordinator/metrics_text.h"
-#include "coordinator/scheduler.h"
-#include "coordinator/state_store.h"
+#include "coordinator/metrics/coordinator_metrics.h"
+#include "coordinator/metrics/metrics_http_server.h"
+#include "coordinator/metrics/metrics_text.h"
+#include "coordinator/lease_queue/lease_queue.h"
+#include "coordinator/state/state_store.h"
 #include "tests/coordinator/test_specs.h"
 
 namespace reelfarm {

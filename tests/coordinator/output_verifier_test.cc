@@ -1,4 +1,4 @@
-#include "coordinator/output_verifier.h"
+#include "coordinator/manifest/output_verifier.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -4,8 +4,8 @@
 
 #include <set>
 
-#include "coordinator/scheduler.h"
-#include "coordinator/state_store.h"
+#include "coordinator/lease_queue/lease_queue.h"
+#include "coordinator/state/state_store.h"
 #include "tests/coordinator/test_specs.h"
 
 namespace reelfarm {

@@ -1,10 +1,10 @@
-#include "coordinator/scheduler.h"
+#include "coordinator/lease_queue/lease_queue.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "coordinator/state_store.h"
+#include "coordinator/state/state_store.h"
 #include "tests/coordinator/test_specs.h"
 
 namespace reelfarm {

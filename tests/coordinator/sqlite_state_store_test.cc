@@ -1,4 +1,4 @@
-#include "coordinator/sqlite_state_store.h"
+#include "coordinator/state/sqlite_state_store.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -10,7 +10,7 @@
 #include <set>
 
 #include "common/clock.h"
-#include "coordinator/scheduler.h"
+#include "coordinator/lease_queue/lease_queue.h"
 #include "tests/coordinator/test_specs.h"
 
 namespace reelfarm {

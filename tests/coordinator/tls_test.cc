@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 
-#include "common/grpc_credentials.h"
-#include "common/pem_file.h"
+#include "rpc/grpc_credentials.h"
+#include "rpc/pem_file.h"
 #include "coordinator/coordinator_server.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
 

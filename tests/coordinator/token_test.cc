@@ -1,4 +1,4 @@
-#include "common/token.h"
+#include "rpc/token.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

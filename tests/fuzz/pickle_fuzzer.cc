@@ -8,8 +8,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
-#include "node/pipeline/checkpoint.h"
-#include "node/pipeline/restricted_unpickler.h"
+#include "node/pipeline/weights/checkpoint.h"
+#include "node/pipeline/weights/restricted_unpickler.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "nlohmann/json.hpp"
-#include "node/pipeline/safetensors.h"
+#include "node/pipeline/weights/safetensors.h"
 #include "tests/integration/subprocess.h"
 #include "tests/integration/tiny_animatediff.h"
 

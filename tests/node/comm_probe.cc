@@ -14,8 +14,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
-#include "common/grpc_credentials.h"
-#include "node/grpc_rendezvous.h"
+#include "rpc/grpc_credentials.h"
+#include "node/group/grpc_rendezvous.h"
 #include "node/pipeline/comm/socket_communicator.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
 #include "tests/node/comm_probe_lib.h"

@@ -1,7 +1,7 @@
 // DeviceGroup on CPU devices, which use the in-process communicator: the
 // ranks run at once and talk, and a failing rank cannot hang the others.
 
-#include "node/device_group.h"
+#include "node/renderers/device_group.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>

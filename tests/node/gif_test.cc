@@ -11,10 +11,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "node/color_quantizer.h"
-#include "node/gif_encoder.h"
-#include "node/gif_writer.h"
-#include "node/palette_mapper.h"
+#include "node/outputs/color_quantizer.h"
+#include "node/outputs/gif_encoder.h"
+#include "node/outputs/gif_writer.h"
+#include "node/outputs/palette_mapper.h"
 #include "tests/tools/required_tool.h"
 
 namespace reelfarm {

@@ -1,7 +1,7 @@
 // The leader's messages reach every follower as sent, over the in-process
 // communicator (the TCP one gives the same bytes: socket_communicator_test).
 
-#include "node/group_channel.h"
+#include "node/group/group_channel.h"
 
 #include <gtest/gtest.h>
 

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "common/job_id.h"
+#include "sweep/job_id.h"
 #include "common/safe_path.h"
-#include "node/output_publisher.h"
-#include "node/test_pattern_renderer.h"
+#include "node/outputs/output_publisher.h"
+#include "node/renderers/test_pattern_renderer.h"
 
 namespace reelfarm {
 namespace {

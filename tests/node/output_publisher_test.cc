@@ -1,4 +1,4 @@
-#include "node/output_publisher.h"
+#include "node/outputs/output_publisher.h"
 
 #include <gtest/gtest.h>
 #include <png.h>
@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "common/sha256.h"
-#include "node/test_pattern_renderer.h"
+#include "node/renderers/test_pattern_renderer.h"
 
 namespace reelfarm {
 namespace {

@@ -8,8 +8,8 @@
 
 #include "common/find_program.h"
 #include "common/sha256.h"
-#include "node/output_publisher.h"
-#include "node/test_pattern_renderer.h"
+#include "node/outputs/output_publisher.h"
+#include "node/renderers/test_pattern_renderer.h"
 #include "tests/tools/required_tool.h"
 
 namespace reelfarm {

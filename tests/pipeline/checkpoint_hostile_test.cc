@@ -7,9 +7,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "node/pipeline/checkpoint.h"
-#include "node/pipeline/restricted_unpickler.h"
-#include "node/pipeline/zip_archive.h"
+#include "node/pipeline/weights/checkpoint.h"
+#include "node/pipeline/weights/restricted_unpickler.h"
+#include "node/pipeline/weights/zip_archive.h"
 #include "tests/pipeline/checkpoint_test_util.h"
 #include "tests/pipeline/fixtures.h"
 

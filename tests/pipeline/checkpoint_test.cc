@@ -1,11 +1,11 @@
-#include "node/pipeline/checkpoint.h"
+#include "node/pipeline/weights/checkpoint.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "absl/strings/match.h"
-#include "node/pipeline/safetensors.h"
+#include "node/pipeline/weights/safetensors.h"
 #include "tests/pipeline/checkpoint_test_util.h"
 #include "tests/pipeline/fixtures.h"
 

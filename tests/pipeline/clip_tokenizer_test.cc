@@ -1,4 +1,4 @@
-#include "node/pipeline/clip_tokenizer.h"
+#include "node/pipeline/animatediff/clip_tokenizer.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "node/pipeline/context_windows.h"
+#include "node/pipeline/video/context_windows.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 
 #include <set>
 
-#include "node/pipeline/free_noise.h"
+#include "node/pipeline/video/free_noise.h"
 
 namespace reelfarm::pipeline {
 namespace {

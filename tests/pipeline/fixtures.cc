@@ -6,7 +6,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "node/pipeline/safetensors.h"
+#include "node/pipeline/weights/safetensors.h"
 
 namespace reelfarm::pipeline::testing {
 

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "nlohmann/json.hpp"
-#include "node/pipeline/model_bundle.h"
-#include "node/pipeline/tensor_map.h"
+#include "node/pipeline/animatediff/model_bundle.h"
+#include "node/pipeline/weights/tensor_map.h"
 
 namespace reelfarm::pipeline::testing {
 

@@ -1,4 +1,4 @@
-#include "node/pipeline/lora.h"
+#include "node/pipeline/weights/lora.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -9,10 +9,10 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
-#include "node/pipeline/animatediff_pipeline.h"
-#include "node/pipeline/checkpoint_layouts.h"
-#include "node/pipeline/model_bundle.h"
-#include "node/pipeline/safetensors.h"
+#include "node/pipeline/animatediff/animatediff_pipeline.h"
+#include "node/pipeline/weights/checkpoint_layouts.h"
+#include "node/pipeline/animatediff/model_bundle.h"
+#include "node/pipeline/weights/safetensors.h"
 #include "tests/pipeline/fixtures.h"
 
 namespace reelfarm::pipeline {

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "node/pipeline/animatediff_pipeline.h"
-#include "node/pipeline/models/json_config.h"
+#include "node/pipeline/animatediff/animatediff_pipeline.h"
+#include "node/pipeline/weights/json_config.h"
 #include "tests/pipeline/fixtures.h"
 
 namespace reelfarm::pipeline {

@@ -1,4 +1,4 @@
-#include "node/pipeline/safetensors.h"
+#include "node/pipeline/weights/safetensors.h"
 
 #include <gtest/gtest.h>
 

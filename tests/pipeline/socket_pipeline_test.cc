@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "node/pipeline/animatediff_pipeline.h"
+#include "node/pipeline/animatediff/animatediff_pipeline.h"
 #include "node/pipeline/comm/in_process_communicator.h"
 #include "node/pipeline/comm/rendezvous.h"
 #include "node/pipeline/comm/socket_communicator.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "node/pipeline/animatediff_pipeline.h"
+#include "node/pipeline/animatediff/animatediff_pipeline.h"
 #include "node/pipeline/comm/in_process_communicator.h"
 #include "tests/pipeline/fixtures.h"
 
