@@ -1,5 +1,5 @@
 // Time and peak memory to expand a large sweep: parse the YAML, compute every
-// job's id, and load the jobs into the scheduler as a submit does.
+// job's id, and load the jobs into the queue as a submit does.
 //
 //   build/bench/expand_bench [JOBS]     (default 1000000; a multiple of 10000)
 
@@ -12,9 +12,9 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "coordinator/lease_queue/lease_queue.h"
 #include "sweep/sweep_expander.h"
 #include "sweep/sweep_loader.h"
-#include "coordinator/lease_queue/lease_queue.h"
 
 namespace {
 
@@ -64,8 +64,8 @@ int main(int argc, char** argv) {
   }
   absl::Time t2 = absl::Now();
   reelfarm::NullStateStore store;
-  reelfarm::Scheduler scheduler(&store, reelfarm::Clock::Real());
-  auto submitted = scheduler.Submit(*spec);
+  reelfarm::LeaseQueue queue(&store, reelfarm::Clock::Real());
+  auto submitted = queue.Submit(*spec);
   if (!submitted.ok()) return 1;
   absl::Time t3 = absl::Now();
 
@@ -76,9 +76,8 @@ int main(int argc, char** argv) {
               absl::ToDoubleSeconds(t1 - t0));
   std::printf("expand, hash every id:   %8.3f s\n",
               absl::ToDoubleSeconds(t2 - t1));
-  std::printf(
-      "submit to scheduler:     %8.3f s (expands again, keeps the table)\n",
-      absl::ToDoubleSeconds(t3 - t2));
+  std::printf("submit to queue:     %8.3f s (expands again, keeps the table)\n",
+              absl::ToDoubleSeconds(t3 - t2));
   std::printf("peak RSS:                %8.1f MiB (%.1f MiB before)\n",
               PeakRssMiB(), rss_before);
   std::filesystem::remove(path);

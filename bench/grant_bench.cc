@@ -1,6 +1,6 @@
 // Job grants per second: a coordinator on loopback and N simulated nodes,
 // each on its own connection, looping AcquireLease + CompleteJob. The same
-// loop against the Scheduler with no RPC runs first, as the baseline; then
+// loop against the LeaseQueue with no RPC runs first, as the baseline; then
 // the coordinator runs again with its durable SQLite state (what
 // `reelfarm coordinator` does by default), every result fsynced before it is
 // acknowledged.
@@ -41,10 +41,10 @@ v1::SweepSpec BenchSpec(uint64_t jobs) {
   return spec;
 }
 
-double SchedulerOnly(uint64_t jobs, int threads, absl::Duration length) {
+double LeaseQueueOnly(uint64_t jobs, int threads, absl::Duration length) {
   NullStateStore store;  // as the coordinator's in-memory mode
-  Scheduler scheduler(&store, Clock::Real());
-  if (!scheduler.Submit(BenchSpec(jobs)).ok()) return 0;
+  LeaseQueue queue(&store, Clock::Real());
+  if (!queue.Submit(BenchSpec(jobs)).ok()) return 0;
   std::atomic<uint64_t> grants{0};
   std::atomic<int> finished{0};
   std::atomic<bool> stop{false};
@@ -53,11 +53,11 @@ double SchedulerOnly(uint64_t jobs, int threads, absl::Duration length) {
     pool.emplace_back([&, t] {
       const std::string node = "n" + std::to_string(t);
       while (!stop.load()) {
-        auto lease = scheduler.Acquire(node, 0);
+        auto lease = queue.Acquire(node, 0);
         if (!lease.ok() || !lease->has_value()) break;
         v1::JobResult r;
         r.set_job_id((*lease)->shard().jobs(0).id());
-        scheduler.Complete((*lease)->id(), (*lease)->epoch(), r).IgnoreError();
+        queue.Complete((*lease)->id(), (*lease)->epoch(), r).IgnoreError();
         ++grants;
       }
       ++finished;
@@ -84,7 +84,7 @@ double OverGrpc(uint64_t jobs, int nodes, absl::Duration length,
     std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
     return 0;
   }
-  if (!(*server)->scheduler()->Submit(BenchSpec(jobs)).ok()) return 0;
+  if (!(*server)->lease_queue()->Submit(BenchSpec(jobs)).ok()) return 0;
   std::atomic<uint64_t> grants{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> pool;
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--state-dir")) state_dir = argv[i + 1];
   }
   const absl::Duration length = absl::Seconds(seconds);
-  const double local = reelfarm::SchedulerOnly(jobs, nodes, length);
+  const double local = reelfarm::LeaseQueueOnly(jobs, nodes, length);
   const double grpc = reelfarm::OverGrpc(jobs, nodes, length, nullptr);
   std::filesystem::remove_all(state_dir);
   auto store = reelfarm::SqliteStateStore::Open(state_dir);
@@ -150,10 +150,9 @@ int main(int argc, char** argv) {
   const double durable =
       reelfarm::OverGrpc(jobs, nodes, length, *std::move(store));
   std::filesystem::remove_all(state_dir);
-  std::printf("scheduler only (%d threads): %10.0f grants/s\n", nodes, local);
-  std::printf(
-      "gRPC, %d nodes on loopback:  %10.0f grants/s (%.3f of scheduler)\n",
-      nodes, grpc, local > 0 ? grpc / local : 0);
+  std::printf("queue only (%d threads): %10.0f grants/s\n", nodes, local);
+  std::printf("gRPC, %d nodes on loopback:  %10.0f grants/s (%.3f of queue)\n",
+              nodes, grpc, local > 0 ? grpc / local : 0);
   std::printf(
       "gRPC + durable SQLite state: %10.0f grants/s (%.3f of in-memory)\n",
       durable, grpc > 0 ? durable / grpc : 0);

@@ -81,12 +81,12 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
   options.listen_address = listen;
   options.security = *std::move(security);
   options.metrics_listen = metrics_listen;
-  options.scheduler.lease_ttl = absl::Seconds(lease_ttl_s);
-  options.scheduler.default_max_attempts = max_attempts;
+  options.queue.lease_ttl = absl::Seconds(lease_ttl_s);
+  options.queue.default_max_attempts = max_attempts;
   options.lease_grace = absl::Seconds(std::max(0.0, shutdown_grace_s));
-  options.scheduler.max_lost_leases = std::max<uint32_t>(1, max_lost_leases);
-  options.scheduler.quarantine_after_failures = quarantine_after;
-  options.scheduler.quarantine_for = absl::Seconds(quarantine_s);
+  options.queue.max_lost_leases = std::max<uint32_t>(1, max_lost_leases);
+  options.queue.quarantine_after_failures = quarantine_after;
+  options.queue.quarantine_for = absl::Seconds(quarantine_s);
   std::unique_ptr<StateStore> store;
   if (!no_state) {
     absl::StatusOr<std::unique_ptr<SqliteStateStore>> opened =

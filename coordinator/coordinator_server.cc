@@ -18,25 +18,25 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   }
   std::unique_ptr<CoordinatorServer> s(new CoordinatorServer());
   if (options.clock == nullptr) options.clock = Clock::Real();
-  if (options.scheduler.verifier == nullptr) {
-    options.scheduler.verifier = &s->verifier_;
+  if (options.queue.verifier == nullptr) {
+    options.queue.verifier = &s->verifier_;
   }
   s->metrics_ = std::make_unique<CoordinatorMetrics>(options.clock);
-  options.scheduler.metrics = s->metrics_.get();
+  options.queue.metrics = s->metrics_.get();
   s->options_ = options;
   s->store_ = store ? std::move(store) : std::make_unique<NullStateStore>();
-  s->scheduler_ = std::make_unique<Scheduler>(s->store_.get(), options.clock,
-                                              options.scheduler);
-  if (absl::Status st = s->scheduler_->Recover(); !st.ok()) return st;
+  s->queue_ = std::make_unique<LeaseQueue>(s->store_.get(), options.clock,
+                                           options.queue);
+  if (absl::Status st = s->queue_->Recover(); !st.ok()) return st;
   s->manifests_ = std::make_unique<ManifestPublisher>(
-      s->scheduler_.get(), options.manifest_interval);
-  s->metrics_->AttachScheduler(s->scheduler_.get());
+      s->queue_.get(), options.manifest_interval);
+  s->metrics_->AttachLeaseQueue(s->queue_.get());
   s->waiters_ =
-      std::make_unique<LeaseWaiters>(s->scheduler_.get(), s->metrics_.get());
+      std::make_unique<LeaseWaiters>(s->queue_.get(), s->metrics_.get());
   s->auth_ = std::make_unique<TokenAuthenticator>(options.security.token);
   s->rendezvous_ = std::make_unique<RendezvousTable>(options.clock);
   s->service_ = std::make_unique<CoordinatorService>(
-      s->scheduler_.get(), s->manifests_.get(), s->waiters_.get(),
+      s->queue_.get(), s->manifests_.get(), s->waiters_.get(),
       options.max_lease_wait, s->auth_.get(), s->metrics_.get(),
       s->rendezvous_.get());
 
@@ -78,15 +78,14 @@ CoordinatorServer::~CoordinatorServer() { Shutdown(); }
 
 void CoordinatorServer::ExpiryLoop() {
   // Checking four times per lease lifetime bounds how late an expiry is seen.
-  const absl::Duration period =
-      std::clamp(options_.scheduler.lease_ttl / 4, absl::Milliseconds(10),
-                 absl::Seconds(1));
+  const absl::Duration period = std::clamp(
+      options_.queue.lease_ttl / 4, absl::Milliseconds(10), absl::Seconds(1));
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     cv_.wait_for(lock, absl::ToChronoNanoseconds(period));
     if (stopping_) break;
     lock.unlock();
-    const int expired = scheduler_->ExpireLeases();
+    const int expired = queue_->ExpireLeases();
     if (expired > 0) LogWarning(expired, " lease(s) expired; jobs re-queued");
     lock.lock();
   }
@@ -97,7 +96,7 @@ void CoordinatorServer::Shutdown(absl::Duration grace) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) {
       // Asked again while waiting for leases: stop waiting.
-      if (scheduler_) scheduler_->StopWaitingForLeases();
+      if (queue_) queue_->StopWaitingForLeases();
       return;
     }
     stopping_ = true;
@@ -107,13 +106,13 @@ void CoordinatorServer::Shutdown(absl::Duration grace) {
   // cannot be read, a port in use).
   if (service_) service_->SetDraining();
   // Long polls return at once; then in-flight calls get `grace` to finish.
-  if (scheduler_) scheduler_->Shutdown();
+  if (queue_) queue_->Shutdown();
   if (waiters_) waiters_->Shutdown();
-  if (scheduler_ && options_.lease_grace > absl::ZeroDuration()) {
+  if (queue_ && options_.lease_grace > absl::ZeroDuration()) {
     LogInfo("no new leases; waiting up to ",
             absl::FormatDuration(options_.lease_grace),
             " for nodes to report the jobs they hold");
-    if (!scheduler_->WaitForLeasesToEnd(options_.lease_grace)) {
+    if (!queue_->WaitForLeasesToEnd(options_.lease_grace)) {
       LogWarning(
           "stopping with leases outstanding: their jobs go back to the "
           "queue when they expire");

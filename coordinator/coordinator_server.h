@@ -12,14 +12,14 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
-#include "coordinator/metrics/coordinator_metrics.h"
 #include "coordinator/coordinator_service.h"
-#include "coordinator/lease_waiters.h"
-#include "coordinator/manifest_publisher.h"
-#include "coordinator/metrics/metrics_http_server.h"
-#include "coordinator/manifest/output_verifier.h"
-#include "coordinator/rendezvous_table.h"
 #include "coordinator/lease_queue/lease_queue.h"
+#include "coordinator/lease_waiters.h"
+#include "coordinator/manifest/output_verifier.h"
+#include "coordinator/manifest_publisher.h"
+#include "coordinator/metrics/coordinator_metrics.h"
+#include "coordinator/metrics/metrics_http_server.h"
+#include "coordinator/rendezvous_table.h"
 #include "coordinator/server_security.h"
 #include "coordinator/state/state_store.h"
 #include "coordinator/token_authenticator.h"
@@ -29,7 +29,7 @@ namespace reelfarm {
 struct CoordinatorOptions {
   // host:port; port 0 lets the OS choose (see address()).
   std::string listen_address = "127.0.0.1:0";
-  SchedulerOptions scheduler;
+  LeaseQueueOptions queue;
   absl::Duration manifest_interval = absl::Seconds(1);
   absl::Duration max_lease_wait = absl::Seconds(10);
   // On Shutdown, how long to keep serving nodes that still hold leases, so
@@ -44,12 +44,12 @@ struct CoordinatorOptions {
   std::string metrics_listen;
 };
 
-// The scheduler behind a gRPC server (health checking on; reflection only
+// The queue behind a gRPC server (health checking on; reflection only
 // when no token is required), with a timer that expires leases and a
 // publisher that writes manifests.
 class CoordinatorServer {
  public:
-  // `store` may be nullptr: state then lives in the scheduler's memory only
+  // `store` may be nullptr: state then lives in the queue's memory only
   // and a restart forgets it.
   static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Start(
       CoordinatorOptions options, std::unique_ptr<StateStore> store = nullptr);
@@ -63,7 +63,7 @@ class CoordinatorServer {
     return metrics_http_ ? metrics_http_->address() : "";
   }
   CoordinatorMetrics* metrics() { return metrics_.get(); }
-  Scheduler* scheduler() { return scheduler_.get(); }
+  LeaseQueue* lease_queue() { return queue_.get(); }
   ManifestPublisher* manifests() { return manifests_.get(); }
 
   // Stops taking calls, lets running ones finish within `grace`, writes the
@@ -79,15 +79,15 @@ class CoordinatorServer {
   CoordinatorOptions options_;
   std::unique_ptr<StateStore> store_;
   FileOutputVerifier verifier_;                  // unless options name another
-  std::unique_ptr<CoordinatorMetrics> metrics_;  // outlives the scheduler
-  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<CoordinatorMetrics> metrics_;  // outlives the queue
+  std::unique_ptr<LeaseQueue> queue_;
   std::unique_ptr<ManifestPublisher> manifests_;
   std::unique_ptr<LeaseWaiters> waiters_;
   std::unique_ptr<TokenAuthenticator> auth_;
   std::unique_ptr<RendezvousTable> rendezvous_;
   std::unique_ptr<CoordinatorService> service_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<MetricsHttpServer> metrics_http_;  // reads the scheduler
+  std::unique_ptr<MetricsHttpServer> metrics_http_;  // reads the queue
   std::string address_;
   int port_ = 0;
 

@@ -5,9 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/atomic_file.h"
-#include "rpc/grpc_status.h"
 #include "common/log.h"
 #include "common/safe_path.h"
+#include "rpc/grpc_status.h"
 
 namespace reelfarm {
 namespace {
@@ -40,7 +40,7 @@ grpc::Status CoordinatorService::SubmitSweep(
   if (absl::Status st = MakeDirectories(spec.output_dir()); !st.ok()) {
     return ToGrpcStatus(absl::FailedPreconditionError(st.message()));
   }
-  absl::StatusOr<SubmitResult> result = scheduler_->Submit(spec);
+  absl::StatusOr<SubmitResult> result = queue_->Submit(spec);
   if (!result.ok()) return ToGrpcStatus(result.status());
   response->set_sweep_id(result->sweep_id);
   response->set_jobs(result->jobs);
@@ -63,13 +63,12 @@ grpc::Status CoordinatorService::GetSweep(grpc::ServerContext* context,
   }
   if (request->include_jobs()) {
     absl::StatusOr<std::vector<v1::JobStatus>> jobs =
-        scheduler_->ListJobs(request->sweep_id(), response->mutable_sweep());
+        queue_->ListJobs(request->sweep_id(), response->mutable_sweep());
     if (!jobs.ok()) return ToGrpcStatus(jobs.status());
     for (v1::JobStatus& j : *jobs) *response->add_jobs() = std::move(j);
     return grpc::Status::OK;
   }
-  absl::StatusOr<v1::SweepStatus> sweep =
-      scheduler_->GetSweep(request->sweep_id());
+  absl::StatusOr<v1::SweepStatus> sweep = queue_->GetSweep(request->sweep_id());
   if (!sweep.ok()) return ToGrpcStatus(sweep.status());
   *response->mutable_sweep() = *std::move(sweep);
   return grpc::Status::OK;
@@ -81,8 +80,7 @@ grpc::Status CoordinatorService::WatchSweep(
   if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
     return denied;
   }
-  absl::StatusOr<v1::SweepStatus> first =
-      scheduler_->GetSweep(request->sweep_id());
+  absl::StatusOr<v1::SweepStatus> first = queue_->GetSweep(request->sweep_id());
   if (!first.ok()) return ToGrpcStatus(first.status());
   v1::WatchSweepEvent event;
   *event.mutable_sweep() = *first;
@@ -90,7 +88,7 @@ grpc::Status CoordinatorService::WatchSweep(
   uint64_t cursor = 0;
   while (!context->IsCancelled()) {
     absl::StatusOr<SweepChanges> changes =
-        scheduler_->WaitForChanges(request->sweep_id(), cursor, kWatchPoll);
+        queue_->WaitForChanges(request->sweep_id(), cursor, kWatchPoll);
     if (!changes.ok()) return ToGrpcStatus(changes.status());
     cursor = changes->cursor;
     for (v1::JobStatus& job : changes->finished) {
@@ -120,8 +118,7 @@ grpc::Status CoordinatorService::CancelSweep(
   if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
     return denied;
   }
-  absl::StatusOr<v1::SweepStatus> sweep =
-      scheduler_->Cancel(request->sweep_id());
+  absl::StatusOr<v1::SweepStatus> sweep = queue_->Cancel(request->sweep_id());
   if (!sweep.ok()) return ToGrpcStatus(sweep.status());
   *response->mutable_sweep() = *std::move(sweep);
   manifests_->Flush(request->sweep_id()).IgnoreError();
@@ -134,7 +131,7 @@ grpc::Status CoordinatorService::ListSweeps(grpc::ServerContext* context,
   if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
     return denied;
   }
-  for (v1::SweepStatus& s : scheduler_->ListSweeps()) {
+  for (v1::SweepStatus& s : queue_->ListSweeps()) {
     *response->add_sweeps() = std::move(s);
   }
   return grpc::Status::OK;
@@ -146,10 +143,9 @@ grpc::Status CoordinatorService::ResumeSweep(
   if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
     return denied;
   }
-  absl::StatusOr<SubmitResult> result = scheduler_->Resume(request->sweep_id());
+  absl::StatusOr<SubmitResult> result = queue_->Resume(request->sweep_id());
   if (!result.ok()) return ToGrpcStatus(result.status());
-  absl::StatusOr<v1::SweepStatus> sweep =
-      scheduler_->GetSweep(request->sweep_id());
+  absl::StatusOr<v1::SweepStatus> sweep = queue_->GetSweep(request->sweep_id());
   if (!sweep.ok()) return ToGrpcStatus(sweep.status());
   *response->mutable_sweep() = *std::move(sweep);
   response->set_already_done(result->already_done);
@@ -166,7 +162,7 @@ grpc::Status CoordinatorService::ListNodes(grpc::ServerContext* context,
   if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
     return denied;
   }
-  for (v1::Node& n : scheduler_->ListNodes()) {
+  for (v1::Node& n : queue_->ListNodes()) {
     *response->add_nodes() = std::move(n);
   }
   return grpc::Status::OK;
@@ -180,9 +176,9 @@ grpc::Status CoordinatorService::RegisterNode(
   }
   v1::Node node = request->node();
   if (node.host().empty()) node.set_host(context->peer());
-  const std::string id = scheduler_->RegisterNode(node);
+  const std::string id = queue_->RegisterNode(node);
   response->set_node_id(id);
-  const int64_t ttl_ms = absl::ToInt64Milliseconds(scheduler_->lease_ttl());
+  const int64_t ttl_ms = absl::ToInt64Milliseconds(queue_->lease_ttl());
   response->set_lease_ttl_ms(static_cast<uint32_t>(ttl_ms));
   response->set_heartbeat_interval_ms(
       static_cast<uint32_t>(std::max<int64_t>(ttl_ms / 4, 10)));
@@ -207,14 +203,14 @@ grpc::ServerUnaryReactor* CoordinatorService::AcquireLease(
   }
   for (const v1::CompleteJobRequest& done : request->completed()) {
     absl::StatusOr<bool> accepted =
-        scheduler_->Complete(done.lease_id(), done.epoch(), done.result());
+        queue_->Complete(done.lease_id(), done.epoch(), done.result());
     if (!accepted.ok()) {
       reactor->Finish(ToGrpcStatus(accepted.status()));
       return reactor;
     }
     response->add_completed_accepted(*accepted);
   }
-  absl::StatusOr<std::optional<v1::Lease>> lease = scheduler_->Acquire(
+  absl::StatusOr<std::optional<v1::Lease>> lease = queue_->Acquire(
       request->node_id(), request->lane(), request->lane_devices());
   if (!lease.ok()) {
     reactor->Finish(ToGrpcStatus(lease.status()));
@@ -242,7 +238,7 @@ grpc::Status CoordinatorService::Heartbeat(grpc::ServerContext* context,
   const std::vector<v1::LeaseProgress> progress(request->leases().begin(),
                                                 request->leases().end());
   for (std::string& id :
-       scheduler_->HeartbeatWithProgress(request->node_id(), progress)) {
+       queue_->HeartbeatWithProgress(request->node_id(), progress)) {
     response->add_lost_lease_ids(std::move(id));
   }
   response->set_draining(draining_.load());
@@ -255,7 +251,7 @@ grpc::Status CoordinatorService::CompleteJob(
   if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
     return denied;
   }
-  absl::StatusOr<bool> accepted = scheduler_->Complete(
+  absl::StatusOr<bool> accepted = queue_->Complete(
       request->lease_id(), request->epoch(), request->result());
   if (!accepted.ok()) return ToGrpcStatus(accepted.status());
   response->set_accepted(*accepted);
@@ -269,8 +265,8 @@ grpc::Status CoordinatorService::FailJob(grpc::ServerContext* context,
     return denied;
   }
   absl::StatusOr<FailOutcome> outcome =
-      scheduler_->Fail(request->lease_id(), request->epoch(), request->result(),
-                       request->retryable());
+      queue_->Fail(request->lease_id(), request->epoch(), request->result(),
+                   request->retryable());
   if (!outcome.ok()) return ToGrpcStatus(outcome.status());
   response->set_accepted(outcome->accepted);
   response->set_will_retry(outcome->will_retry);
@@ -288,8 +284,7 @@ grpc::Status CoordinatorService::ReleaseLease(
   if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
     return denied;
   }
-  return ToGrpcStatus(
-      scheduler_->Release(request->lease_id(), request->epoch()));
+  return ToGrpcStatus(queue_->Release(request->lease_id(), request->epoch()));
 }
 
 grpc::Status CoordinatorService::Rendezvous(

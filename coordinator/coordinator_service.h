@@ -2,17 +2,17 @@
 #define REELFARM_COORDINATOR_COORDINATOR_SERVICE_H_
 
 #include "absl/time/time.h"
-#include "coordinator/metrics/coordinator_metrics.h"
+#include "coordinator/lease_queue/lease_queue.h"
 #include "coordinator/lease_waiters.h"
 #include "coordinator/manifest_publisher.h"
+#include "coordinator/metrics/coordinator_metrics.h"
 #include "coordinator/rendezvous_table.h"
-#include "coordinator/lease_queue/lease_queue.h"
 #include "coordinator/token_authenticator.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
 
 namespace reelfarm {
 
-// The gRPC face of the Scheduler: translation and validation only, no state.
+// The gRPC face of the LeaseQueue: translation and validation only, no state.
 // AcquireLease uses the callback API so a call waiting for work holds no
 // thread (see LeaseWaiters); the other calls are short and synchronous.
 // Every method checks the caller's token first (see TokenAuthenticator).
@@ -20,12 +20,12 @@ class CoordinatorService final
     : public v1::Coordinator::WithCallbackMethod_AcquireLease<
           v1::Coordinator::Service> {
  public:
-  CoordinatorService(Scheduler* scheduler, ManifestPublisher* manifests,
+  CoordinatorService(LeaseQueue* queue, ManifestPublisher* manifests,
                      LeaseWaiters* waiters, absl::Duration max_lease_wait,
                      const TokenAuthenticator* auth,
                      CoordinatorMetrics* metrics = nullptr,
                      RendezvousTable* rendezvous = nullptr)
-      : scheduler_(scheduler),
+      : queue_(queue),
         manifests_(manifests),
         waiters_(waiters),
         max_lease_wait_(max_lease_wait),
@@ -85,7 +85,7 @@ class CoordinatorService final
   void SetDraining() { draining_ = true; }
 
  private:
-  Scheduler* const scheduler_;
+  LeaseQueue* const queue_;
   ManifestPublisher* const manifests_;
   LeaseWaiters* const waiters_;
   const absl::Duration max_lease_wait_;

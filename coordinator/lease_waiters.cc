@@ -12,8 +12,8 @@ constexpr absl::Duration kMaxNap = absl::Milliseconds(100);
 
 }  // namespace
 
-LeaseWaiters::LeaseWaiters(Scheduler* scheduler, CoordinatorMetrics* metrics)
-    : scheduler_(scheduler), metrics_(metrics) {
+LeaseWaiters::LeaseWaiters(LeaseQueue* queue, CoordinatorMetrics* metrics)
+    : queue_(queue), metrics_(metrics) {
   thread_ = std::thread([this] { Dispatch(); });
 }
 
@@ -65,14 +65,14 @@ void LeaseWaiters::Dispatch() {
     batch.swap(waiters_);
     lock.unlock();
     // Read before the pass: work queued during it ends the nap at once.
-    const uint64_t generation = scheduler_->WorkGeneration();
+    const uint64_t generation = queue_->WorkGeneration();
     const absl::Time now = absl::Now();
     absl::Time next_deadline = absl::InfiniteFuture();
     std::deque<Waiter> still_waiting;
     bool work_left = true;
     for (Waiter& w : batch) {
       if (work_left) {
-        auto lease = scheduler_->Acquire(w.node_id, w.lane, w.lane_devices);
+        auto lease = queue_->Acquire(w.node_id, w.lane, w.lane_devices);
         if (lease.ok() && lease->has_value()) {
           *w.response->mutable_lease() = **std::move(lease);
           if (metrics_ != nullptr)
@@ -82,7 +82,7 @@ void LeaseWaiters::Dispatch() {
         }
         // A lane that cannot take the pending jobs (too few devices, or
         // it failed them before) says nothing of the next lane.
-        work_left = scheduler_->HasPendingWork();
+        work_left = queue_->HasPendingWork();
       }
       if (w.deadline <= now) {
         w.reactor->Finish(grpc::Status::OK);
@@ -98,8 +98,8 @@ void LeaseWaiters::Dispatch() {
     }
     if (waiters_.empty() || stop_) continue;
     lock.unlock();
-    scheduler_->WaitForWork(std::min(next_deadline - absl::Now(), kMaxNap),
-                            generation);
+    queue_->WaitForWork(std::min(next_deadline - absl::Now(), kMaxNap),
+                        generation);
     lock.lock();
   }
 }

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "absl/time/time.h"
-#include "coordinator/metrics/coordinator_metrics.h"
 #include "coordinator/lease_queue/lease_queue.h"
+#include "coordinator/metrics/coordinator_metrics.h"
 #include "reelfarm/v1/coordinator.pb.h"
 
 namespace reelfarm {
@@ -22,7 +22,7 @@ namespace reelfarm {
 class LeaseWaiters {
  public:
   // `metrics` (may be nullptr) hears of every lease granted here.
-  LeaseWaiters(Scheduler* scheduler, CoordinatorMetrics* metrics = nullptr);
+  LeaseWaiters(LeaseQueue* queue, CoordinatorMetrics* metrics = nullptr);
   ~LeaseWaiters();
 
   // Takes over `reactor`: finishes it with a lease in `response`, or with an
@@ -48,7 +48,7 @@ class LeaseWaiters {
   };
   void Dispatch();
 
-  Scheduler* const scheduler_;
+  LeaseQueue* const queue_;
   CoordinatorMetrics* const metrics_;
   std::mutex mu_;
   std::condition_variable cv_;

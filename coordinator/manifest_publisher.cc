@@ -29,9 +29,9 @@ bool OwnsFolder(const v1::SweepStatus& sweep,
 
 }  // namespace
 
-ManifestPublisher::ManifestPublisher(const Scheduler* scheduler,
+ManifestPublisher::ManifestPublisher(const LeaseQueue* queue,
                                      absl::Duration interval)
-    : scheduler_(scheduler), interval_(interval) {}
+    : queue_(queue), interval_(interval) {}
 
 ManifestPublisher::~ManifestPublisher() { Stop(); }
 
@@ -62,7 +62,7 @@ void ManifestPublisher::Loop() {
 }
 
 void ManifestPublisher::PublishChanged() {
-  const std::vector<v1::SweepStatus> sweeps = scheduler_->ListSweeps();
+  const std::vector<v1::SweepStatus> sweeps = queue_->ListSweeps();
   for (const v1::SweepStatus& sweep : sweeps) {
     if (!OwnsFolder(sweep, sweeps)) continue;
     std::lock_guard<std::mutex> lock(write_mu_);
@@ -74,9 +74,9 @@ void ManifestPublisher::PublishChanged() {
 }
 
 absl::Status ManifestPublisher::Flush(const std::string& sweep_id) {
-  absl::StatusOr<v1::SweepStatus> sweep = scheduler_->GetSweep(sweep_id);
+  absl::StatusOr<v1::SweepStatus> sweep = queue_->GetSweep(sweep_id);
   if (!sweep.ok()) return sweep.status();
-  if (!OwnsFolder(*sweep, scheduler_->ListSweeps())) return absl::OkStatus();
+  if (!OwnsFolder(*sweep, queue_->ListSweeps())) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(write_mu_);
   return PublishLocked(*sweep);
 }
@@ -88,7 +88,7 @@ absl::Status ManifestPublisher::PublishLocked(const v1::SweepStatus& listed) {
   }
   v1::SweepStatus sweep;
   absl::StatusOr<std::vector<v1::JobStatus>> jobs =
-      scheduler_->ListJobs(listed.id(), &sweep);
+      queue_->ListJobs(listed.id(), &sweep);
   if (!jobs.ok()) return jobs.status();
   if (absl::Status st = WriteManifest(sweep, *jobs); !st.ok()) return st;
   if (absl::Status st = WriteGallery(sweep, *jobs); !st.ok()) return st;

@@ -18,7 +18,7 @@ namespace reelfarm {
 // once per `interval` (a million-job manifest is large), and at once on Flush.
 class ManifestPublisher {
  public:
-  ManifestPublisher(const Scheduler* scheduler, absl::Duration interval);
+  ManifestPublisher(const LeaseQueue* queue, absl::Duration interval);
   ~ManifestPublisher();
 
   void Start();
@@ -32,7 +32,7 @@ class ManifestPublisher {
   void PublishChanged();
   absl::Status PublishLocked(const v1::SweepStatus& sweep);
 
-  const Scheduler* const scheduler_;
+  const LeaseQueue* const queue_;
   const absl::Duration interval_;
   std::mutex write_mu_;  // one writer at a time
   // sweep id -> (finished jobs, state) at the last write

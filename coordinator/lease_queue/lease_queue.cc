@@ -6,9 +6,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "rpc/proto_time.h"
 #include "common/sha256.h"
 #include "coordinator/lease_queue/lease_queue_internal.h"
+#include "rpc/proto_time.h"
 
 namespace reelfarm {
 namespace {
@@ -19,21 +19,22 @@ constexpr size_t kMaxDeferredPerGrant = 64;
 
 }  // namespace
 
-using scheduler_internal::AdjustCount;
-using scheduler_internal::IsFinal;
-using scheduler_internal::kLeasePrefix;
-using scheduler_internal::SetState;
+using lease_queue_internal::AdjustCount;
+using lease_queue_internal::IsFinal;
+using lease_queue_internal::kLeasePrefix;
+using lease_queue_internal::SetState;
 
-Scheduler::Scheduler(StateStore* store, Clock* clock, SchedulerOptions options)
+LeaseQueue::LeaseQueue(StateStore* store, Clock* clock,
+                       LeaseQueueOptions options)
     : store_(store), clock_(clock), options_(options) {}
 
-Scheduler::~Scheduler() { Shutdown(); }
+LeaseQueue::~LeaseQueue() { Shutdown(); }
 
-std::string Scheduler::LeaseIdFor(uint64_t epoch) {
+std::string LeaseQueue::LeaseIdFor(uint64_t epoch) {
   return absl::StrCat(kLeasePrefix, epoch);
 }
 
-absl::StatusOr<SubmitResult> Scheduler::Submit(const v1::SweepSpec& spec) {
+absl::StatusOr<SubmitResult> LeaseQueue::Submit(const v1::SweepSpec& spec) {
   absl::StatusOr<SweepExpander> expander = SweepExpander::Create(spec);
   if (!expander.ok()) return expander.status();
   if (expander->size() == 0) {
@@ -116,21 +117,22 @@ absl::StatusOr<SubmitResult> Scheduler::Submit(const v1::SweepSpec& spec) {
   return result;
 }
 
-Scheduler::SweepEntry* Scheduler::FindSweep(const std::string& id) {
+LeaseQueue::SweepEntry* LeaseQueue::FindSweep(const std::string& id) {
   for (auto& s : sweeps_) {
     if (s->status.id() == id) return s.get();
   }
   return nullptr;
 }
 
-const Scheduler::SweepEntry* Scheduler::FindSweep(const std::string& id) const {
+const LeaseQueue::SweepEntry* LeaseQueue::FindSweep(
+    const std::string& id) const {
   for (const auto& s : sweeps_) {
     if (s->status.id() == id) return s.get();
   }
   return nullptr;
 }
 
-absl::StatusOr<v1::SweepStatus> Scheduler::GetSweep(
+absl::StatusOr<v1::SweepStatus> LeaseQueue::GetSweep(
     const std::string& sweep_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   const SweepEntry* sweep = FindSweep(sweep_id);
@@ -140,8 +142,8 @@ absl::StatusOr<v1::SweepStatus> Scheduler::GetSweep(
   return sweep->status;
 }
 
-v1::JobStatus Scheduler::JobStatusLocked(const SweepEntry& sweep,
-                                         uint64_t slot) const {
+v1::JobStatus LeaseQueue::JobStatusLocked(const SweepEntry& sweep,
+                                          uint64_t slot) const {
   const JobSlot& j = sweep.jobs[slot];
   v1::JobStatus out;
   *out.mutable_job() = sweep.expander.JobAt(j.index, sweep.status.id(), j.id);
@@ -152,7 +154,7 @@ v1::JobStatus Scheduler::JobStatusLocked(const SweepEntry& sweep,
   return out;
 }
 
-absl::StatusOr<std::vector<v1::JobStatus>> Scheduler::ListJobs(
+absl::StatusOr<std::vector<v1::JobStatus>> LeaseQueue::ListJobs(
     const std::string& sweep_id, v1::SweepStatus* status) const {
   std::lock_guard<std::mutex> lock(mu_);
   const SweepEntry* sweep = FindSweep(sweep_id);
@@ -168,21 +170,22 @@ absl::StatusOr<std::vector<v1::JobStatus>> Scheduler::ListJobs(
   return out;
 }
 
-std::vector<v1::SweepStatus> Scheduler::ListSweeps() const {
+std::vector<v1::SweepStatus> LeaseQueue::ListSweeps() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<v1::SweepStatus> out;
   for (const auto& s : sweeps_) out.push_back(s->status);
   return out;
 }
 
-absl::StatusOr<v1::SweepStatus> Scheduler::Cancel(const std::string& sweep_id) {
+absl::StatusOr<v1::SweepStatus> LeaseQueue::Cancel(
+    const std::string& sweep_id) {
   absl::StatusOr<v1::SweepStatus> cancelled = CancelUnsynced(sweep_id);
   if (!cancelled.ok()) return cancelled;
   if (absl::Status st = store_->Sync(); !st.ok()) return st;
   return cancelled;
 }
 
-absl::StatusOr<v1::SweepStatus> Scheduler::CancelUnsynced(
+absl::StatusOr<v1::SweepStatus> LeaseQueue::CancelUnsynced(
     const std::string& sweep_id) {
   std::lock_guard<std::mutex> lock(mu_);
   SweepEntry* sweep = FindSweep(sweep_id);
@@ -210,7 +213,7 @@ absl::StatusOr<v1::SweepStatus> Scheduler::CancelUnsynced(
   return sweep->status;
 }
 
-absl::StatusOr<SweepChanges> Scheduler::WaitForChanges(
+absl::StatusOr<SweepChanges> LeaseQueue::WaitForChanges(
     const std::string& sweep_id, uint64_t cursor,
     absl::Duration timeout) const {
   std::unique_lock<std::mutex> lock(mu_);
@@ -234,7 +237,7 @@ absl::StatusOr<SweepChanges> Scheduler::WaitForChanges(
   return changes;
 }
 
-std::string Scheduler::RegisterNode(const v1::Node& node) {
+std::string LeaseQueue::RegisterNode(const v1::Node& node) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string id = node.id();
   if (id.empty()) id = absl::StrCat(node.host(), "-", nodes_.size() + 1);
@@ -245,7 +248,7 @@ std::string Scheduler::RegisterNode(const v1::Node& node) {
   return id;
 }
 
-absl::StatusOr<std::optional<v1::Lease>> Scheduler::Acquire(
+absl::StatusOr<std::optional<v1::Lease>> LeaseQueue::Acquire(
     const std::string& node_id, uint32_t lane, uint32_t lane_devices) {
   std::lock_guard<std::mutex> lock(mu_);
   if (lane_devices > 0)
@@ -253,17 +256,17 @@ absl::StatusOr<std::optional<v1::Lease>> Scheduler::Acquire(
   return GrantLocked(node_id, lane);
 }
 
-void Scheduler::NoteWorkLocked() {
+void LeaseQueue::NoteWorkLocked() {
   ++work_generation_;
   work_cv_.notify_all();
 }
 
-uint64_t Scheduler::WorkGeneration() const {
+uint64_t LeaseQueue::WorkGeneration() const {
   std::lock_guard<std::mutex> lock(mu_);
   return work_generation_;
 }
 
-bool Scheduler::HasPendingWork() const {
+bool LeaseQueue::HasPendingWork() const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& sweep : sweeps_) {
     if (!sweep->pending.empty() &&
@@ -274,14 +277,14 @@ bool Scheduler::HasPendingWork() const {
   return false;
 }
 
-void Scheduler::WaitForWork(absl::Duration timeout, uint64_t seen) const {
+void LeaseQueue::WaitForWork(absl::Duration timeout, uint64_t seen) const {
   if (timeout <= absl::ZeroDuration()) return;
   std::unique_lock<std::mutex> lock(mu_);
   work_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
                     [&] { return shutdown_ || work_generation_ != seen; });
 }
 
-uint32_t Scheduler::DevicesWantedLocked(SweepEntry& sweep, uint64_t slot) {
+uint32_t LeaseQueue::DevicesWantedLocked(SweepEntry& sweep, uint64_t slot) {
   JobSlot& j = sweep.jobs[slot];
   if (j.devices_wanted == 0) {
     v1::RenderParams params;
@@ -292,8 +295,8 @@ uint32_t Scheduler::DevicesWantedLocked(SweepEntry& sweep, uint64_t slot) {
   return j.devices_wanted;
 }
 
-std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
-                                                uint32_t lane) {
+std::optional<v1::Lease> LeaseQueue::GrantLocked(const std::string& node_id,
+                                                 uint32_t lane) {
   if (shutdown_) return std::nullopt;
   const NodeEntry& node = TouchNodeLocked(node_id);
   if (node.quarantined_until > clock_->Now()) return std::nullopt;
@@ -386,9 +389,9 @@ std::optional<v1::Lease> Scheduler::GrantLocked(const std::string& node_id,
   return std::nullopt;
 }
 
-void Scheduler::RequeueLocked(SweepEntry& sweep, uint64_t slot,
-                              const std::string& why, bool give_up,
-                              std::vector<JobRecord>* dirty) {
+void LeaseQueue::RequeueLocked(SweepEntry& sweep, uint64_t slot,
+                               const std::string& why, bool give_up,
+                               std::vector<JobRecord>* dirty) {
   JobSlot& j = sweep.jobs[slot];
   j.lease_epoch = 0;
   j.last_error = why;
@@ -403,14 +406,14 @@ void Scheduler::RequeueLocked(SweepEntry& sweep, uint64_t slot,
   dirty->push_back(sweep.Record(slot));
 }
 
-void Scheduler::FinishJobLocked(SweepEntry& sweep, uint64_t slot) {
+void LeaseQueue::FinishJobLocked(SweepEntry& sweep, uint64_t slot) {
   sweep.finished_order.push_back(slot);
   sweep.status.set_changes(sweep.status.changes() + 1);
   RefreshSweepStateLocked(sweep);
   change_cv_.notify_all();
 }
 
-void Scheduler::RefreshSweepStateLocked(SweepEntry& sweep) {
+void LeaseQueue::RefreshSweepStateLocked(SweepEntry& sweep) {
   const v1::SweepCounts& c = sweep.status.counts();
   if (sweep.status.state() != v1::SWEEP_STATE_RUNNING || c.pending() > 0 ||
       c.leased() > 0) {
@@ -422,7 +425,7 @@ void Scheduler::RefreshSweepStateLocked(SweepEntry& sweep) {
   store_->PutSweep(sweep.status).IgnoreError();  // derivable from job states
 }
 
-void Scheduler::Shutdown() {
+void LeaseQueue::Shutdown() {
   std::lock_guard<std::mutex> lock(mu_);
   shutdown_ = true;
   NoteWorkLocked();

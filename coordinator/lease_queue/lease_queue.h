@@ -17,16 +17,16 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
-#include "sweep/sweep_expander.h"
 #include "coordinator/manifest/output_verifier.h"
 #include "coordinator/state/state_store.h"
 #include "reelfarm/v1/coordinator.pb.h"
+#include "sweep/sweep_expander.h"
 
 namespace reelfarm {
 
 class CoordinatorMetrics;
 
-struct SchedulerOptions {
+struct LeaseQueueOptions {
   absl::Duration lease_ttl = absl::Seconds(30);
   uint32_t default_max_attempts = 3;
   // Leases of a job that may expire (its node died or stopped answering)
@@ -79,10 +79,10 @@ struct SweepChanges {
 // epoch is unique and grows, so a result is accepted only from the lease that
 // currently holds the job (fencing): a node that lost its lease cannot
 // overwrite the work of the node that took over.
-class Scheduler {
+class LeaseQueue {
  public:
-  Scheduler(StateStore* store, Clock* clock, SchedulerOptions options = {});
-  ~Scheduler();
+  LeaseQueue(StateStore* store, Clock* clock, LeaseQueueOptions options = {});
+  ~LeaseQueue();
 
   // Rebuilds from the store: sweeps, job states and leases. A lease lives at
   // least one more TTL from now, so holders that are alive reconnect and
@@ -106,7 +106,7 @@ class Scheduler {
   absl::StatusOr<v1::SweepStatus> Cancel(const std::string& sweep_id);
   std::vector<v1::SweepStatus> ListSweeps() const;
   // Blocks until the sweep has changes past `cursor`, it finishes, the
-  // scheduler shuts down, or `timeout` passes (measured on the real clock:
+  // queue shuts down, or `timeout` passes (measured on the real clock:
   // this is a wait, not a lease decision).
   absl::StatusOr<SweepChanges> WaitForChanges(const std::string& sweep_id,
                                               uint64_t cursor,
@@ -117,7 +117,7 @@ class Scheduler {
   // A lease on the next shard, or nullopt when there is no work now. Callers
   // that wait for work park with LeaseWaiters, which uses WaitForWork.
   // `lane_devices` (0: unknown) is what the lane says it has, which
-  // stands in for a registration the scheduler lost in a restart.
+  // stands in for a registration the queue lost in a restart.
   absl::StatusOr<std::optional<v1::Lease>> Acquire(const std::string& node_id,
                                                    uint32_t lane,
                                                    uint32_t lane_devices = 0);
@@ -238,7 +238,7 @@ class Scheduler {
 
   StateStore* const store_;
   Clock* const clock_;
-  const SchedulerOptions options_;
+  const LeaseQueueOptions options_;
 
   mutable std::mutex mu_;
   mutable std::condition_variable work_cv_;    // pending work appeared

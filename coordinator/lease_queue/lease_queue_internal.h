@@ -1,7 +1,7 @@
 #ifndef REELFARM_COORDINATOR_LEASE_QUEUE_LEASE_QUEUE_INTERNAL_H_
 #define REELFARM_COORDINATOR_LEASE_QUEUE_LEASE_QUEUE_INTERNAL_H_
 
-// The scheduler's in-memory tables, shared by its source files only.
+// The queue's in-memory tables, shared by its source files only.
 
 #include <deque>
 #include <map>
@@ -13,7 +13,7 @@
 
 namespace reelfarm {
 
-struct Scheduler::JobSlot {
+struct LeaseQueue::JobSlot {
   uint64_t index = 0;  // expansion index in the spec
   std::string id;
   v1::JobState state = v1::JOB_STATE_PENDING;
@@ -30,7 +30,7 @@ struct Scheduler::JobSlot {
   uint32_t devices_wanted = 0;
 };
 
-struct Scheduler::SweepEntry {
+struct LeaseQueue::SweepEntry {
   explicit SweepEntry(SweepExpander ex) : expander(std::move(ex)) {}
   v1::SweepStatus status;  // spec, state, counts, times
   SweepExpander expander;
@@ -56,7 +56,7 @@ struct Scheduler::SweepEntry {
   }
 };
 
-struct Scheduler::LeaseEntry {
+struct LeaseQueue::LeaseEntry {
   uint64_t epoch = 0;
   SweepEntry* sweep = nullptr;
   std::vector<uint64_t> slots;
@@ -76,7 +76,7 @@ struct Scheduler::LeaseEntry {
   }
 };
 
-struct Scheduler::NodeEntry {
+struct LeaseQueue::NodeEntry {
   v1::Node node;
   absl::Time last_seen;
   uint32_t failures_in_a_row = 0;
@@ -87,12 +87,12 @@ struct Scheduler::NodeEntry {
   std::map<uint32_t, uint32_t> lane_devices;
 };
 
-struct Scheduler::DoneRef {
+struct LeaseQueue::DoneRef {
   const SweepEntry* sweep = nullptr;
   uint64_t slot = 0;
 };
 
-namespace scheduler_internal {
+namespace lease_queue_internal {
 
 constexpr char kLeasePrefix[] = "lease-";
 
@@ -130,7 +130,7 @@ inline bool IsFinal(v1::JobState s) {
          s == v1::JOB_STATE_CANCELLED;
 }
 
-}  // namespace scheduler_internal
+}  // namespace lease_queue_internal
 }  // namespace reelfarm
 
 #endif  // REELFARM_COORDINATOR_LEASE_QUEUE_LEASE_QUEUE_INTERNAL_H_

@@ -5,17 +5,17 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "coordinator/metrics/coordinator_metrics.h"
 #include "coordinator/lease_queue/lease_queue.h"
 #include "coordinator/lease_queue/lease_queue_internal.h"
+#include "coordinator/metrics/coordinator_metrics.h"
 
 namespace reelfarm {
 
-using scheduler_internal::kLeasePrefix;
-using scheduler_internal::SetState;
+using lease_queue_internal::kLeasePrefix;
+using lease_queue_internal::SetState;
 
-Scheduler::LeaseEntry* Scheduler::FindLeaseLocked(const std::string& lease_id,
-                                                  uint64_t epoch) {
+LeaseQueue::LeaseEntry* LeaseQueue::FindLeaseLocked(const std::string& lease_id,
+                                                    uint64_t epoch) {
   uint64_t parsed = 0;
   if (lease_id.rfind(kLeasePrefix, 0) != 0 ||
       !absl::SimpleAtoi(lease_id.substr(sizeof(kLeasePrefix) - 1), &parsed) ||
@@ -26,7 +26,7 @@ Scheduler::LeaseEntry* Scheduler::FindLeaseLocked(const std::string& lease_id,
   return it == leases_.end() ? nullptr : &it->second;
 }
 
-void Scheduler::DropLeaseLocked(uint64_t epoch) {
+void LeaseQueue::DropLeaseLocked(uint64_t epoch) {
   if (auto it = leases_.find(epoch); it != leases_.end()) {
     // Its lane's progress ends with it, not at the node's next heartbeat.
     auto node = nodes_.find(it->second.node_id);
@@ -43,20 +43,20 @@ void Scheduler::DropLeaseLocked(uint64_t epoch) {
   change_cv_.notify_all();                   // WaitForLeasesToEnd
 }
 
-bool Scheduler::WaitForLeasesToEnd(absl::Duration timeout) {
+bool LeaseQueue::WaitForLeasesToEnd(absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   return change_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [this] {
     return leases_.empty() || stop_waiting_for_leases_;
   }) && leases_.empty();
 }
 
-void Scheduler::StopWaitingForLeases() {
+void LeaseQueue::StopWaitingForLeases() {
   std::lock_guard<std::mutex> lock(mu_);
   stop_waiting_for_leases_ = true;
   change_cv_.notify_all();
 }
 
-std::vector<std::string> Scheduler::Heartbeat(
+std::vector<std::string> LeaseQueue::Heartbeat(
     const std::string& node_id, const std::vector<std::string>& lease_ids) {
   std::vector<v1::LeaseProgress> progress(lease_ids.size());
   for (size_t i = 0; i < lease_ids.size(); ++i) {
@@ -65,7 +65,7 @@ std::vector<std::string> Scheduler::Heartbeat(
   return HeartbeatWithProgress(node_id, progress);
 }
 
-std::vector<std::string> Scheduler::HeartbeatWithProgress(
+std::vector<std::string> LeaseQueue::HeartbeatWithProgress(
     const std::string& node_id,
     const std::vector<v1::LeaseProgress>& progress) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -116,9 +116,9 @@ int64_t SlotOf(const Sweep& sweep, const std::vector<uint64_t>& slots,
 }
 }  // namespace
 
-absl::StatusOr<bool> Scheduler::Complete(const std::string& lease_id,
-                                         uint64_t epoch,
-                                         const v1::JobResult& result) {
+absl::StatusOr<bool> LeaseQueue::Complete(const std::string& lease_id,
+                                          uint64_t epoch,
+                                          const v1::JobResult& result) {
   absl::StatusOr<bool> accepted = CompleteUnsynced(lease_id, epoch, result);
   if (accepted.ok() && *accepted) {
     // Acknowledged only once durable; results that arrive together share
@@ -132,9 +132,9 @@ absl::StatusOr<bool> Scheduler::Complete(const std::string& lease_id,
   return accepted;
 }
 
-absl::StatusOr<bool> Scheduler::CompleteUnsynced(const std::string& lease_id,
-                                                 uint64_t epoch,
-                                                 const v1::JobResult& result) {
+absl::StatusOr<bool> LeaseQueue::CompleteUnsynced(const std::string& lease_id,
+                                                  uint64_t epoch,
+                                                  const v1::JobResult& result) {
   std::lock_guard<std::mutex> lock(mu_);
   LeaseEntry* lease = FindLeaseLocked(lease_id, epoch);
   if (lease == nullptr) return false;
@@ -165,7 +165,7 @@ absl::StatusOr<bool> Scheduler::CompleteUnsynced(const std::string& lease_id,
   return true;
 }
 
-void Scheduler::DropLeaseIfSpentLocked(const LeaseEntry& lease) {
+void LeaseQueue::DropLeaseIfSpentLocked(const LeaseEntry& lease) {
   const uint64_t epoch = lease.epoch;
   const bool spent = std::none_of(
       lease.slots.begin(), lease.slots.end(),
@@ -173,10 +173,10 @@ void Scheduler::DropLeaseIfSpentLocked(const LeaseEntry& lease) {
   if (spent) DropLeaseLocked(epoch);
 }
 
-absl::StatusOr<FailOutcome> Scheduler::Fail(const std::string& lease_id,
-                                            uint64_t epoch,
-                                            const v1::JobResult& result,
-                                            bool retryable) {
+absl::StatusOr<FailOutcome> LeaseQueue::Fail(const std::string& lease_id,
+                                             uint64_t epoch,
+                                             const v1::JobResult& result,
+                                             bool retryable) {
   absl::StatusOr<FailOutcome> outcome =
       FailUnsynced(lease_id, epoch, result, retryable);
   if (outcome.ok() && outcome->accepted) {
@@ -185,10 +185,9 @@ absl::StatusOr<FailOutcome> Scheduler::Fail(const std::string& lease_id,
   return outcome;
 }
 
-absl::StatusOr<FailOutcome> Scheduler::FailUnsynced(const std::string& lease_id,
-                                                    uint64_t epoch,
-                                                    const v1::JobResult& result,
-                                                    bool retryable) {
+absl::StatusOr<FailOutcome> LeaseQueue::FailUnsynced(
+    const std::string& lease_id, uint64_t epoch, const v1::JobResult& result,
+    bool retryable) {
   std::lock_guard<std::mutex> lock(mu_);
   FailOutcome outcome;
   LeaseEntry* lease = FindLeaseLocked(lease_id, epoch);
@@ -211,7 +210,7 @@ absl::StatusOr<FailOutcome> Scheduler::FailUnsynced(const std::string& lease_id,
   return outcome;
 }
 
-absl::Status Scheduler::Release(const std::string& lease_id, uint64_t epoch) {
+absl::Status LeaseQueue::Release(const std::string& lease_id, uint64_t epoch) {
   std::lock_guard<std::mutex> lock(mu_);
   LeaseEntry* lease = FindLeaseLocked(lease_id, epoch);
   if (lease == nullptr) return absl::OkStatus();
@@ -227,7 +226,7 @@ absl::Status Scheduler::Release(const std::string& lease_id, uint64_t epoch) {
   return store_->PutJobs(dirty);
 }
 
-int Scheduler::ExpireLeases() {
+int LeaseQueue::ExpireLeases() {
   std::lock_guard<std::mutex> lock(mu_);
   const absl::Time now = clock_->Now();
   std::vector<uint64_t> expired;

@@ -1,17 +1,17 @@
-// What the scheduler knows of nodes: when each was last heard from, and
+// What the queue knows of nodes: when each was last heard from, and
 // which are quarantined for failing too often.
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "rpc/proto_time.h"
 #include "coordinator/lease_queue/lease_queue.h"
 #include "coordinator/lease_queue/lease_queue_internal.h"
+#include "rpc/proto_time.h"
 
 namespace reelfarm {
 
-Scheduler::NodeEntry& Scheduler::TouchNodeLocked(const std::string& node_id) {
+LeaseQueue::NodeEntry& LeaseQueue::TouchNodeLocked(const std::string& node_id) {
   // A node the coordinator does not know (it restarted and lost its node
   // table, which is not persisted) is known again from its first call.
   NodeEntry& entry = nodes_[node_id];
@@ -20,7 +20,7 @@ Scheduler::NodeEntry& Scheduler::TouchNodeLocked(const std::string& node_id) {
   return entry;
 }
 
-bool Scheduler::OtherNodeCanTakeLocked(const JobSlot& job) const {
+bool LeaseQueue::OtherNodeCanTakeLocked(const JobSlot& job) const {
   const absl::Time now = clock_->Now();
   for (const auto& [id, entry] : nodes_) {
     if (std::count(job.failed_on.begin(), job.failed_on.end(), id) > 0) {
@@ -31,12 +31,12 @@ bool Scheduler::OtherNodeCanTakeLocked(const JobSlot& job) const {
   return false;
 }
 
-bool Scheduler::IsLiveLocked(const NodeEntry& node, absl::Time now) const {
+bool LeaseQueue::IsLiveLocked(const NodeEntry& node, absl::Time now) const {
   return node.quarantined_until <= now &&
          now - node.last_seen < options_.lease_ttl;
 }
 
-uint32_t Scheduler::LaneWidth(const NodeEntry& node, uint32_t lane) {
+uint32_t LeaseQueue::LaneWidth(const NodeEntry& node, uint32_t lane) {
   for (const v1::Lane& l : node.node.lane_layout()) {
     if (l.index() == lane) {
       return std::max(1, l.devices_size());
@@ -46,7 +46,7 @@ uint32_t Scheduler::LaneWidth(const NodeEntry& node, uint32_t lane) {
   return it == node.lane_devices.end() ? 1 : std::max(1u, it->second);
 }
 
-uint32_t Scheduler::WidestLiveLaneLocked(
+uint32_t LeaseQueue::WidestLiveLaneLocked(
     const std::vector<std::string>& excluded) const {
   const absl::Time now = clock_->Now();
   uint32_t widest = 1;
@@ -65,7 +65,7 @@ uint32_t Scheduler::WidestLiveLaneLocked(
   return widest;
 }
 
-void Scheduler::NoteFailedOnLocked(JobSlot& job, const std::string& node_id) {
+void LeaseQueue::NoteFailedOnLocked(JobSlot& job, const std::string& node_id) {
   // A few names are enough to steer retries; a job that failed on many
   // nodes is failing for its own reasons.
   constexpr size_t kMaxRemembered = 8;
@@ -76,7 +76,7 @@ void Scheduler::NoteFailedOnLocked(JobSlot& job, const std::string& node_id) {
   job.failed_on.push_back(node_id);
 }
 
-void Scheduler::NoteFailureLocked(const std::string& node_id) {
+void LeaseQueue::NoteFailureLocked(const std::string& node_id) {
   NodeEntry& entry = TouchNodeLocked(node_id);
   if (++entry.failures_in_a_row < options_.quarantine_after_failures) return;
   entry.failures_in_a_row = 0;
@@ -86,13 +86,13 @@ void Scheduler::NoteFailureLocked(const std::string& node_id) {
              absl::FormatTime(entry.quarantined_until));
 }
 
-bool Scheduler::IsQuarantined(const std::string& node_id) const {
+bool LeaseQueue::IsQuarantined(const std::string& node_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = nodes_.find(node_id);
   return it != nodes_.end() && it->second.quarantined_until > clock_->Now();
 }
 
-std::vector<v1::Node> Scheduler::ListNodes() const {
+std::vector<v1::Node> LeaseQueue::ListNodes() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<v1::Node> out;
   for (const auto& [id, entry] : nodes_) {

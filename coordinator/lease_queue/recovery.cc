@@ -3,14 +3,14 @@
 #include "coordinator/lease_queue/lease_queue.h"
 #include "coordinator/lease_queue/lease_queue_internal.h"
 
-// Rebuilding the scheduler's tables from its store after a restart.
+// Rebuilding the queue's tables from its store after a restart.
 
 namespace reelfarm {
 
-using scheduler_internal::AdjustCount;
-using scheduler_internal::IsFinal;
+using lease_queue_internal::AdjustCount;
+using lease_queue_internal::IsFinal;
 
-absl::Status Scheduler::Recover() {
+absl::Status LeaseQueue::Recover() {
   RecoveredState state;
   if (absl::Status st = store_->Load(&state); !st.ok()) return st;
   std::lock_guard<std::mutex> lock(mu_);

@@ -8,13 +8,13 @@
 
 namespace reelfarm {
 
-using scheduler_internal::SetState;
+using lease_queue_internal::SetState;
 
-void Scheduler::IndexDoneLocked(const SweepEntry& sweep, uint64_t slot) {
+void LeaseQueue::IndexDoneLocked(const SweepEntry& sweep, uint64_t slot) {
   done_.insert_or_assign(sweep.jobs[slot].id, DoneRef{&sweep, slot});
 }
 
-void Scheduler::UnindexDoneLocked(const SweepEntry& sweep, uint64_t slot) {
+void LeaseQueue::UnindexDoneLocked(const SweepEntry& sweep, uint64_t slot) {
   auto it = done_.find(sweep.jobs[slot].id);
   if (it == done_.end() || it->second.sweep != &sweep ||
       it->second.slot != slot) {
@@ -34,7 +34,7 @@ void Scheduler::UnindexDoneLocked(const SweepEntry& sweep, uint64_t slot) {
   }
 }
 
-void Scheduler::FindReusableResults(
+void LeaseQueue::FindReusableResults(
     const SweepEntry& entry, const std::string& output_dir,
     std::vector<std::pair<uint64_t, v1::JobResult>>* reused) {
   struct Candidate {
@@ -76,7 +76,7 @@ void Scheduler::FindReusableResults(
   }
 }
 
-absl::StatusOr<SubmitResult> Scheduler::ResubmitExisting(
+absl::StatusOr<SubmitResult> LeaseQueue::ResubmitExisting(
     const SubmitResult& submitted) {
   absl::StatusOr<SubmitResult> resumed = Resume(submitted.sweep_id);
   if (!resumed.ok()) return resumed.status();
@@ -85,7 +85,7 @@ absl::StatusOr<SubmitResult> Scheduler::ResubmitExisting(
   return resumed;
 }
 
-absl::StatusOr<SubmitResult> Scheduler::Resume(const std::string& sweep_id) {
+absl::StatusOr<SubmitResult> LeaseQueue::Resume(const std::string& sweep_id) {
   struct Check {
     uint64_t slot;
     uint32_t attempt;
@@ -156,7 +156,7 @@ absl::StatusOr<SubmitResult> Scheduler::Resume(const std::string& sweep_id) {
   return result;
 }
 
-uint64_t Scheduler::RequeueFinishedLocked(
+uint64_t LeaseQueue::RequeueFinishedLocked(
     SweepEntry& sweep,
     const std::vector<std::pair<uint64_t, std::string>>& slots_and_reasons) {
   if (slots_and_reasons.empty()) return 0;

@@ -1,7 +1,7 @@
 #include "coordinator/metrics/coordinator_metrics.h"
 
-#include "coordinator/manifest/manifest.h"
 #include "coordinator/lease_queue/lease_queue.h"
+#include "coordinator/manifest/manifest.h"
 
 namespace reelfarm {
 namespace {
@@ -13,8 +13,8 @@ const std::vector<double> kLeaseGrantBuckets = {
 const std::vector<double> kRenderBuckets = {0.1, 0.5, 1,   2.5, 5,   10,
                                             30,  60,  120, 300, 600, 1800};
 
-void WriteSchedulerGauges(const Scheduler& scheduler, ExpositionWriter& out) {
-  const std::vector<v1::SweepStatus> sweeps = scheduler.ListSweeps();
+void WriteLeaseQueueGauges(const LeaseQueue& queue, ExpositionWriter& out) {
+  const std::vector<v1::SweepStatus> sweeps = queue.ListSweeps();
   out.Family("reelfarm_jobs", "gauge", "Jobs of each sweep by state.");
   std::map<std::string, int> sweeps_by_state;
   for (v1::SweepState s : {v1::SWEEP_STATE_RUNNING, v1::SWEEP_STATE_DONE,
@@ -41,7 +41,7 @@ void WriteSchedulerGauges(const Scheduler& scheduler, ExpositionWriter& out) {
     out.Sample("reelfarm_sweeps", {{"state", state}}, n);
   }
 
-  const std::vector<v1::Node> nodes = scheduler.ListNodes();
+  const std::vector<v1::Node> nodes = queue.ListNodes();
   int quarantined = 0;
   for (const v1::Node& n : nodes) quarantined += n.has_quarantined_until();
   out.Family("reelfarm_nodes_known", "gauge",
@@ -102,10 +102,9 @@ CoordinatorMetrics::CoordinatorMetrics(Clock* clock) : clock_(clock) {
       [this](ExpositionWriter& out) { WriteNodeThroughput(out); });
 }
 
-void CoordinatorMetrics::AttachScheduler(const Scheduler* scheduler) {
-  registry_.AddCollector([scheduler](ExpositionWriter& out) {
-    WriteSchedulerGauges(*scheduler, out);
-  });
+void CoordinatorMetrics::AttachLeaseQueue(const LeaseQueue* queue) {
+  registry_.AddCollector(
+      [queue](ExpositionWriter& out) { WriteLeaseQueueGauges(*queue, out); });
 }
 
 void CoordinatorMetrics::LeaseGranted(absl::Duration wait) {

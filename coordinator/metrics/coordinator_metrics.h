@@ -12,11 +12,11 @@
 
 namespace reelfarm {
 
-class Scheduler;
+class LeaseQueue;
 
-// The coordinator's metrics. The scheduler and the gRPC service report
-// events here; gauges of sweeps, jobs and nodes are read from the scheduler
-// when scraped (see AttachScheduler).
+// The coordinator's metrics. The queue and the gRPC service report
+// events here; gauges of sweeps, jobs and nodes are read from the queue
+// when scraped (see AttachLeaseQueue).
 class CoordinatorMetrics {
  public:
   // Window of the per-node throughput gauge.
@@ -24,9 +24,9 @@ class CoordinatorMetrics {
 
   explicit CoordinatorMetrics(Clock* clock);
 
-  // Adds the scheduler's gauges to every scrape; `scheduler` must outlive
+  // Adds the queue's gauges to every scrape; `queue` must outlive
   // this object's Render calls.
-  void AttachScheduler(const Scheduler* scheduler);
+  void AttachLeaseQueue(const LeaseQueue* queue);
 
   // A lease granted `wait` after its AcquireLease call arrived (time parked
   // waiting for work included).

@@ -50,7 +50,7 @@ class Histogram {
 
 // The metrics one process exposes: instruments it owns, plus collectors
 // that write families computed at scrape time (such as gauges read from the
-// scheduler), so nothing has to keep those in step as state changes.
+// queue), so nothing has to keep those in step as state changes.
 class MetricsRegistry {
  public:
   CounterFamily* AddCounter(std::string name, std::string help,

@@ -19,7 +19,7 @@ namespace reelfarm {
 // returns, so a process crash loses nothing at any synchronous level; the
 // level decides what survives the machine losing power. Transactions commit
 // with synchronous=NORMAL (no fsync), and Sync() fdatasyncs the log: the
-// scheduler calls it before it acknowledges a submit, result, failure,
+// queue calls it before it acknowledges a submit, result, failure,
 // cancel or resume, so an acknowledged change is on disk, and the calls that
 // arrive together share one flush (group commit). This is what FULL would
 // give, with one fsync per batch instead of one per transaction. Lease

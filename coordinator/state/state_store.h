@@ -12,7 +12,7 @@
 
 namespace reelfarm {
 
-// What the scheduler persists about one job. Parameters are not stored: they
+// What the queue persists about one job. Parameters are not stored: they
 // are recomputed from the sweep's spec and `index`.
 struct JobRecord {
   std::string sweep_id;
@@ -44,7 +44,7 @@ struct RecoveredState {
   uint64_t max_epoch = 0;
 };
 
-// The scheduler's write-through log. The scheduler keeps the working set in
+// The queue's write-through log. The queue keeps the working set in
 // memory and calls the store before it acknowledges a change, so a store that
 // is durable makes every acknowledged change survive a crash.
 class StateStore {
@@ -58,14 +58,14 @@ class StateStore {
   virtual absl::Status DeleteLease(uint64_t epoch) = 0;
   virtual absl::Status Load(RecoveredState* state) = 0;
 
-  // Makes every change written so far durable. The scheduler calls it
+  // Makes every change written so far durable. The queue calls it
   // outside its lock before it acknowledges a change that a client will not
   // repeat, so acknowledgements that arrive together share one flush (group
   // commit).
   virtual absl::Status Sync() { return absl::OkStatus(); }
 };
 
-// Keeps nothing: the scheduler's own tables are the only state. For a
+// Keeps nothing: the queue's own tables are the only state. For a
 // coordinator whose sweeps need not outlive it (`reelfarm run`).
 class NullStateStore : public StateStore {
  public:
@@ -85,8 +85,8 @@ class NullStateStore : public StateStore {
   }
 };
 
-// Keeps the log in memory: a coordinator restart loses it, but a scheduler
-// rebuilt on the same store recovers, which is how the scheduler's recovery
+// Keeps the log in memory: a coordinator restart loses it, but a queue
+// rebuilt on the same store recovers, which is how the queue's recovery
 // path is tested without a database.
 class MemoryStateStore : public StateStore {
  public:

@@ -108,7 +108,7 @@ TEST(MetricsScrapeTest, ScrapedNumbersMatchTheWorkAndPassPromtool) {
   EXPECT_EQ(Value(text, "reelfarm_sweeps{state=\"running\"}"), 0) << text;
 
   constexpr int kJobs = 12;
-  absl::StatusOr<SubmitResult> submitted = (*server)->scheduler()->Submit(
+  absl::StatusOr<SubmitResult> submitted = (*server)->lease_queue()->Submit(
       testing_specs::GridSpec(3, 4, (dir / "out").string()));
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   ASSERT_EQ(submitted->jobs, kJobs);
@@ -126,8 +126,8 @@ TEST(MetricsScrapeTest, ScrapedNumbersMatchTheWorkAndPassPromtool) {
   const absl::Time give_up = absl::Now() + absl::Minutes(2);
   do {
     absl::StatusOr<SweepChanges> changes =
-        (*server)->scheduler()->WaitForChanges(submitted->sweep_id, cursor,
-                                               absl::Seconds(5));
+        (*server)->lease_queue()->WaitForChanges(submitted->sweep_id, cursor,
+                                                 absl::Seconds(5));
     ASSERT_TRUE(changes.ok()) << changes.status();
     cursor = changes->cursor;
     sweep = changes->sweep;

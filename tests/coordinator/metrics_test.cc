@@ -8,10 +8,10 @@
 #include <cmath>
 #include <limits>
 
+#include "coordinator/lease_queue/lease_queue.h"
 #include "coordinator/metrics/coordinator_metrics.h"
 #include "coordinator/metrics/metrics_http_server.h"
 #include "coordinator/metrics/metrics_text.h"
-#include "coordinator/lease_queue/lease_queue.h"
 #include "coordinator/state/state_store.h"
 #include "tests/coordinator/test_specs.h"
 
@@ -115,17 +115,17 @@ TEST(MetricsRegistryTest, CollectorsWriteAtScrapeTime) {
 TEST(CoordinatorMetricsTest, DevicesOfBusyLanesShowTheirProgress) {
   FakeClock clock;
   MemoryStateStore store;
-  Scheduler scheduler(&store, &clock);
-  ASSERT_TRUE(scheduler.Recover().ok());
+  LeaseQueue queue(&store, &clock);
+  ASSERT_TRUE(queue.Recover().ok());
   v1::Node node;
   node.set_id("gpu-1");
   node.set_lanes(1);
   v1::Lane* lane = node.add_lane_layout();
   lane->add_devices("cuda:0");
   lane->add_devices("cuda:1");
-  scheduler.RegisterNode(node);
-  ASSERT_TRUE(scheduler.Submit(testing_specs::GridSpec(1, 1, "/out")).ok());
-  auto lease = scheduler.Acquire("gpu-1", 0);
+  queue.RegisterNode(node);
+  ASSERT_TRUE(queue.Submit(testing_specs::GridSpec(1, 1, "/out")).ok());
+  auto lease = queue.Acquire("gpu-1", 0);
   ASSERT_TRUE(lease.ok() && lease->has_value());
   v1::LeaseProgress p;
   p.set_lease_id((*lease)->id());
@@ -136,9 +136,9 @@ TEST(CoordinatorMetricsTest, DevicesOfBusyLanesShowTheirProgress) {
     d->set_device(device);
     d->set_fraction(fraction);
   }
-  ASSERT_TRUE(scheduler.HeartbeatWithProgress("gpu-1", {p}).empty());
+  ASSERT_TRUE(queue.HeartbeatWithProgress("gpu-1", {p}).empty());
   CoordinatorMetrics metrics(&clock);
-  metrics.AttachScheduler(&scheduler);
+  metrics.AttachLeaseQueue(&queue);
   const std::string text = metrics.Render();
   EXPECT_TRUE(Contains(text,
                        "reelfarm_device_progress{node=\"gpu-1\",lane=\"0\","

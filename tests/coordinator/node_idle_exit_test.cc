@@ -53,7 +53,7 @@ class NodeIdleExitTest : public ::testing::Test {
 };
 
 TEST_F(NodeIdleExitTest, ExitsAfterTheSweepIsDoneAndNotBefore) {
-  absl::StatusOr<SubmitResult> submitted = server_->scheduler()->Submit(
+  absl::StatusOr<SubmitResult> submitted = server_->lease_queue()->Submit(
       testing_specs::GridSpec(3, 4, (dir_ / "out").string()));
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   NodeAgent node(Options(absl::Milliseconds(500)));
@@ -63,7 +63,7 @@ TEST_F(NodeIdleExitTest, ExitsAfterTheSweepIsDoneAndNotBefore) {
   EXPECT_TRUE(node.exited_idle());
   EXPECT_EQ(node.jobs_completed(), 12u);
   absl::StatusOr<v1::SweepStatus> sweep =
-      server_->scheduler()->GetSweep(submitted->sweep_id);
+      server_->lease_queue()->GetSweep(submitted->sweep_id);
   ASSERT_TRUE(sweep.ok()) << sweep.status();
   EXPECT_EQ(sweep->state(), v1::SWEEP_STATE_DONE);
   node.Stop();
@@ -87,7 +87,7 @@ TEST_F(NodeIdleExitTest, WithoutALimitTheNodeWaitsForWork) {
   ASSERT_TRUE(node.Start().ok());
   // Many empty polls later it still runs, and renders a sweep submitted now.
   EXPECT_FALSE(node.WaitFor(absl::Seconds(1)));
-  absl::StatusOr<SubmitResult> submitted = server_->scheduler()->Submit(
+  absl::StatusOr<SubmitResult> submitted = server_->lease_queue()->Submit(
       testing_specs::GridSpec(1, 2, (dir_ / "out").string()));
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   const absl::Time give_up = absl::Now() + absl::Seconds(60);

@@ -28,7 +28,7 @@ class NodeLanesTest : public ::testing::Test {
     options.listen_address = "127.0.0.1:0";
     options.security.insecure = true;
     // Heartbeats every 250 ms.
-    options.scheduler.lease_ttl = absl::Seconds(1);
+    options.queue.lease_ttl = absl::Seconds(1);
     absl::StatusOr<std::unique_ptr<CoordinatorServer>> server =
         CoordinatorServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -48,7 +48,7 @@ TEST_F(NodeLanesTest, TwoDeviceJobsRenderOnTwoDevicesWithProgressForEach) {
   v1::SweepSpec spec = testing_specs::GridSpec(2, 2, (dir_ / "out").string());
   spec.mutable_blocks(0)->mutable_base()->set_devices_per_video(2);
   spec.mutable_renderer()->set_test_pattern_ms_per_job(1500);
-  absl::StatusOr<SubmitResult> submitted = server_->scheduler()->Submit(spec);
+  absl::StatusOr<SubmitResult> submitted = server_->lease_queue()->Submit(spec);
   ASSERT_TRUE(submitted.ok()) << submitted.status();
 
   NodeOptions options;
@@ -65,7 +65,7 @@ TEST_F(NodeLanesTest, TwoDeviceJobsRenderOnTwoDevicesWithProgressForEach) {
   uint64_t cursor = 0;
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (!saw_devices && absl::Now() < deadline) {
-    const std::vector<v1::Node> nodes = server_->scheduler()->ListNodes();
+    const std::vector<v1::Node> nodes = server_->lease_queue()->ListNodes();
     ASSERT_EQ(nodes.size(), 1u);
     ASSERT_EQ(nodes[0].lane_layout_size(), 2);
     EXPECT_EQ(nodes[0].lane_layout(1).devices_size(), 2);
@@ -78,7 +78,7 @@ TEST_F(NodeLanesTest, TwoDeviceJobsRenderOnTwoDevicesWithProgressForEach) {
     }
     // Heartbeats change no job: this waits out the poll interval unless a
     // job finishes meanwhile.
-    auto changes = server_->scheduler()->WaitForChanges(
+    auto changes = server_->lease_queue()->WaitForChanges(
         submitted->sweep_id, cursor, absl::Milliseconds(50));
     ASSERT_TRUE(changes.ok()) << changes.status();
     cursor = changes->cursor;
@@ -86,13 +86,13 @@ TEST_F(NodeLanesTest, TwoDeviceJobsRenderOnTwoDevicesWithProgressForEach) {
   EXPECT_TRUE(saw_devices) << "no lane reported two devices' progress";
 
   for (;;) {
-    auto changes = server_->scheduler()->WaitForChanges(
+    auto changes = server_->lease_queue()->WaitForChanges(
         submitted->sweep_id, cursor, absl::Seconds(30));
     ASSERT_TRUE(changes.ok()) << changes.status();
     cursor = changes->cursor;
     if (changes->sweep.state() != v1::SWEEP_STATE_RUNNING) break;
   }
-  auto jobs = server_->scheduler()->ListJobs(submitted->sweep_id);
+  auto jobs = server_->lease_queue()->ListJobs(submitted->sweep_id);
   ASSERT_TRUE(jobs.ok());
   ASSERT_EQ(jobs->size(), 4u);
   for (const v1::JobStatus& j : *jobs) {

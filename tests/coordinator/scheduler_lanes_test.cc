@@ -42,11 +42,11 @@ v1::SweepSpec MixedSpec(uint32_t wide) {
   return spec;
 }
 
-class SchedulerLanesTest : public ::testing::Test {
+class LeaseQueueLanesTest : public ::testing::Test {
  protected:
-  SchedulerLanesTest() {
-    scheduler_ = std::make_unique<Scheduler>(&store_, &clock_, options_);
-    EXPECT_TRUE(scheduler_->Recover().ok());
+  LeaseQueueLanesTest() {
+    queue_ = std::make_unique<LeaseQueue>(&store_, &clock_, options_);
+    EXPECT_TRUE(queue_->Recover().ok());
   }
 
   // The devices_per_video of every job `node`'s `lane` is leased, in order,
@@ -54,80 +54,80 @@ class SchedulerLanesTest : public ::testing::Test {
   std::vector<uint32_t> Drain(const std::string& node, uint32_t lane) {
     std::vector<uint32_t> got;
     for (;;) {
-      auto lease = scheduler_->Acquire(node, lane);
+      auto lease = queue_->Acquire(node, lane);
       EXPECT_TRUE(lease.ok());
       if (!lease.ok() || !lease->has_value()) return got;
       const v1::Job& job = (*lease)->shard().jobs(0);
       got.push_back(std::max(1u, job.params().devices_per_video()));
       v1::JobResult r;
       r.set_job_id(job.id());
-      EXPECT_TRUE(*scheduler_->Complete((*lease)->id(), (*lease)->epoch(), r));
+      EXPECT_TRUE(*queue_->Complete((*lease)->id(), (*lease)->epoch(), r));
     }
   }
 
-  SchedulerOptions options_;
+  LeaseQueueOptions options_;
   MemoryStateStore store_;
   FakeClock clock_;
-  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<LeaseQueue> queue_;
 };
 
-TEST_F(SchedulerLanesTest, WideJobsWaitForAWideLane) {
-  scheduler_->RegisterNode(NodeWithLanes("narrow", {1, 1}));
-  scheduler_->RegisterNode(NodeWithLanes("wide", {2}));
-  ASSERT_TRUE(scheduler_->Submit(MixedSpec(2)).ok());
+TEST_F(LeaseQueueLanesTest, WideJobsWaitForAWideLane) {
+  queue_->RegisterNode(NodeWithLanes("narrow", {1, 1}));
+  queue_->RegisterNode(NodeWithLanes("wide", {2}));
+  ASSERT_TRUE(queue_->Submit(MixedSpec(2)).ok());
   // The narrow lanes pass over the two jobs that want two devices.
   EXPECT_EQ(Drain("narrow", 0), (std::vector<uint32_t>{1, 1}));
-  EXPECT_TRUE(scheduler_->HasPendingWork());
+  EXPECT_TRUE(queue_->HasPendingWork());
   EXPECT_TRUE(Drain("narrow", 1).empty());
   EXPECT_EQ(Drain("wide", 0), (std::vector<uint32_t>{2, 2}));
-  EXPECT_FALSE(scheduler_->HasPendingWork());
+  EXPECT_FALSE(queue_->HasPendingWork());
 }
 
-TEST_F(SchedulerLanesTest, AWideLaneTakesNarrowJobsToo) {
-  scheduler_->RegisterNode(NodeWithLanes("wide", {2}));
-  ASSERT_TRUE(scheduler_->Submit(MixedSpec(2)).ok());
+TEST_F(LeaseQueueLanesTest, AWideLaneTakesNarrowJobsToo) {
+  queue_->RegisterNode(NodeWithLanes("wide", {2}));
+  ASSERT_TRUE(queue_->Submit(MixedSpec(2)).ok());
   EXPECT_EQ(Drain("wide", 0), (std::vector<uint32_t>{2, 2, 1, 1}));
 }
 
-TEST_F(SchedulerLanesTest, WithNoWideLaneAliveNarrowLanesRenderWideJobs) {
-  scheduler_->RegisterNode(NodeWithLanes("narrow", {1}));
-  scheduler_->RegisterNode(NodeWithLanes("wide", {2}));
-  ASSERT_TRUE(scheduler_->Submit(MixedSpec(2)).ok());
+TEST_F(LeaseQueueLanesTest, WithNoWideLaneAliveNarrowLanesRenderWideJobs) {
+  queue_->RegisterNode(NodeWithLanes("narrow", {1}));
+  queue_->RegisterNode(NodeWithLanes("wide", {2}));
+  ASSERT_TRUE(queue_->Submit(MixedSpec(2)).ok());
   EXPECT_EQ(Drain("narrow", 0), (std::vector<uint32_t>{1, 1}));
   // The wide node goes quiet for longer than a lease.
   clock_.Advance(options_.lease_ttl + absl::Seconds(1));
   EXPECT_EQ(Drain("narrow", 0), (std::vector<uint32_t>{2, 2}));
 }
 
-TEST_F(SchedulerLanesTest, AJobAskingForMoreThanAnyLaneHasGoesToTheWidest) {
-  scheduler_->RegisterNode(NodeWithLanes("one", {1}));
-  scheduler_->RegisterNode(NodeWithLanes("two", {2}));
-  ASSERT_TRUE(scheduler_->Submit(MixedSpec(8)).ok());
+TEST_F(LeaseQueueLanesTest, AJobAskingForMoreThanAnyLaneHasGoesToTheWidest) {
+  queue_->RegisterNode(NodeWithLanes("one", {1}));
+  queue_->RegisterNode(NodeWithLanes("two", {2}));
+  ASSERT_TRUE(queue_->Submit(MixedSpec(8)).ok());
   EXPECT_EQ(Drain("one", 0), (std::vector<uint32_t>{1, 1}));
   EXPECT_EQ(Drain("two", 0), (std::vector<uint32_t>{8, 8}));
 }
 
-TEST_F(SchedulerLanesTest, NodesWithoutALayoutHaveLanesOfOneDevice) {
+TEST_F(LeaseQueueLanesTest, NodesWithoutALayoutHaveLanesOfOneDevice) {
   v1::Node old;
   old.set_id("old");
   old.set_lanes(1);
-  scheduler_->RegisterNode(old);
-  scheduler_->RegisterNode(NodeWithLanes("wide", {2}));
-  ASSERT_TRUE(scheduler_->Submit(MixedSpec(2)).ok());
+  queue_->RegisterNode(old);
+  queue_->RegisterNode(NodeWithLanes("wide", {2}));
+  ASSERT_TRUE(queue_->Submit(MixedSpec(2)).ok());
   EXPECT_EQ(Drain("old", 0), (std::vector<uint32_t>{1, 1}));
 }
 
-TEST_F(SchedulerLanesTest, AWideJobThatFailedOnTheWideNodeGoesToANarrowOne) {
-  scheduler_->RegisterNode(NodeWithLanes("wide", {2}));
-  scheduler_->RegisterNode(NodeWithLanes("narrow", {1}));
-  ASSERT_TRUE(scheduler_->Submit(MixedSpec(2)).ok());
-  auto lease = scheduler_->Acquire("wide", 0);
+TEST_F(LeaseQueueLanesTest, AWideJobThatFailedOnTheWideNodeGoesToANarrowOne) {
+  queue_->RegisterNode(NodeWithLanes("wide", {2}));
+  queue_->RegisterNode(NodeWithLanes("narrow", {1}));
+  ASSERT_TRUE(queue_->Submit(MixedSpec(2)).ok());
+  auto lease = queue_->Acquire("wide", 0);
   ASSERT_TRUE(lease.ok() && lease->has_value());
   v1::JobResult r;
   r.set_job_id((*lease)->shard().jobs(0).id());
   r.set_error("device lost");
-  auto failed = scheduler_->Fail((*lease)->id(), (*lease)->epoch(), r,
-                                 /*retryable=*/true);
+  auto failed = queue_->Fail((*lease)->id(), (*lease)->epoch(), r,
+                             /*retryable=*/true);
   ASSERT_TRUE(failed.ok() && failed->will_retry);
   // The narrow lane takes it (on one device) rather than leave it to the
   // node it failed on, which leaves it to the narrow one in turn.
@@ -135,15 +135,15 @@ TEST_F(SchedulerLanesTest, AWideJobThatFailedOnTheWideNodeGoesToANarrowOne) {
   EXPECT_EQ(Drain("wide", 0), (std::vector<uint32_t>{2}));
 }
 
-TEST_F(SchedulerLanesTest, ARestartedSchedulerLearnsWidthsFromLeaseCalls) {
+TEST_F(LeaseQueueLanesTest, ARestartedLeaseQueueLearnsWidthsFromLeaseCalls) {
   // No registrations (the coordinator restarted): lanes say their width.
-  ASSERT_TRUE(scheduler_->Submit(MixedSpec(2)).ok());
-  auto first = scheduler_->Acquire("wide", 0, /*lane_devices=*/2);
+  ASSERT_TRUE(queue_->Submit(MixedSpec(2)).ok());
+  auto first = queue_->Acquire("wide", 0, /*lane_devices=*/2);
   ASSERT_TRUE(first.ok() && first->has_value());
   EXPECT_EQ((*first)->shard().jobs(0).params().devices_per_video(), 2u);
   std::vector<uint32_t> narrow;
   for (;;) {
-    auto lease = scheduler_->Acquire("narrow", 0, /*lane_devices=*/1);
+    auto lease = queue_->Acquire("narrow", 0, /*lane_devices=*/1);
     ASSERT_TRUE(lease.ok());
     if (!lease->has_value()) break;
     narrow.push_back(
@@ -152,25 +152,25 @@ TEST_F(SchedulerLanesTest, ARestartedSchedulerLearnsWidthsFromLeaseCalls) {
   EXPECT_EQ(narrow, (std::vector<uint32_t>{1, 1}));
 }
 
-TEST_F(SchedulerLanesTest, WorkGenerationCountsQueuedWork) {
-  const uint64_t before = scheduler_->WorkGeneration();
-  ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 1, "/out")).ok());
-  const uint64_t after = scheduler_->WorkGeneration();
+TEST_F(LeaseQueueLanesTest, WorkGenerationCountsQueuedWork) {
+  const uint64_t before = queue_->WorkGeneration();
+  ASSERT_TRUE(queue_->Submit(GridSpec(1, 1, "/out")).ok());
+  const uint64_t after = queue_->WorkGeneration();
   EXPECT_GT(after, before);
   // Work that appeared since `before`: no wait at all.
-  scheduler_->WaitForWork(absl::Hours(1), before);
+  queue_->WaitForWork(absl::Hours(1), before);
   // A lease taken and handed back queues the job again.
-  auto lease = scheduler_->Acquire("n", 0);
+  auto lease = queue_->Acquire("n", 0);
   ASSERT_TRUE(lease.ok() && lease->has_value());
-  EXPECT_EQ(scheduler_->WorkGeneration(), after);
-  ASSERT_TRUE(scheduler_->Release((*lease)->id(), (*lease)->epoch()).ok());
-  EXPECT_GT(scheduler_->WorkGeneration(), after);
+  EXPECT_EQ(queue_->WorkGeneration(), after);
+  ASSERT_TRUE(queue_->Release((*lease)->id(), (*lease)->epoch()).ok());
+  EXPECT_GT(queue_->WorkGeneration(), after);
 }
 
-TEST_F(SchedulerLanesTest, HeartbeatsShowEachDevicesProgress) {
-  scheduler_->RegisterNode(NodeWithLanes("wide", {1, 2}));
-  ASSERT_TRUE(scheduler_->Submit(MixedSpec(2)).ok());
-  auto lease = scheduler_->Acquire("wide", 1);
+TEST_F(LeaseQueueLanesTest, HeartbeatsShowEachDevicesProgress) {
+  queue_->RegisterNode(NodeWithLanes("wide", {1, 2}));
+  ASSERT_TRUE(queue_->Submit(MixedSpec(2)).ok());
+  auto lease = queue_->Acquire("wide", 1);
   ASSERT_TRUE(lease.ok() && lease->has_value());
   const v1::Lease& l = **lease;
   v1::LeaseProgress p;
@@ -185,8 +185,8 @@ TEST_F(SchedulerLanesTest, HeartbeatsShowEachDevicesProgress) {
     d->set_device(device);
     d->set_fraction(fraction);
   }
-  EXPECT_TRUE(scheduler_->HeartbeatWithProgress("wide", {p}).empty());
-  std::vector<v1::Node> nodes = scheduler_->ListNodes();
+  EXPECT_TRUE(queue_->HeartbeatWithProgress("wide", {p}).empty());
+  std::vector<v1::Node> nodes = queue_->ListNodes();
   ASSERT_EQ(nodes.size(), 1u);
   ASSERT_EQ(nodes[0].activity_size(), 1);
   const v1::LaneActivity& a = nodes[0].activity(0);
@@ -201,8 +201,8 @@ TEST_F(SchedulerLanesTest, HeartbeatsShowEachDevicesProgress) {
   // Finished: the lane is idle at once, before the next heartbeat.
   v1::JobResult r;
   r.set_job_id(l.shard().jobs(0).id());
-  ASSERT_TRUE(*scheduler_->Complete(l.id(), l.epoch(), r));
-  EXPECT_EQ(scheduler_->ListNodes()[0].activity_size(), 0);
+  ASSERT_TRUE(*queue_->Complete(l.id(), l.epoch(), r));
+  EXPECT_EQ(queue_->ListNodes()[0].activity_size(), 0);
 }
 
 }  // namespace

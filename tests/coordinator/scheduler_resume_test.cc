@@ -41,19 +41,19 @@ class ListedVerifier : public OutputVerifier {
   int verified = 0;
 };
 
-class SchedulerResumeTest : public ::testing::Test {
+class LeaseQueueResumeTest : public ::testing::Test {
  protected:
-  SchedulerResumeTest() {
+  LeaseQueueResumeTest() {
     options_.verifier = &verifier_;
     options_.default_max_attempts = 2;
     options_.quarantine_after_failures = 2;
     options_.quarantine_for = absl::Minutes(1);
-    scheduler_ = std::make_unique<Scheduler>(&store_, &clock_, options_);
-    EXPECT_TRUE(scheduler_->Recover().ok());
+    queue_ = std::make_unique<LeaseQueue>(&store_, &clock_, options_);
+    EXPECT_TRUE(queue_->Recover().ok());
   }
 
   std::optional<v1::Lease> Acquire(const std::string& node) {
-    auto lease = scheduler_->Acquire(node, 0);
+    auto lease = queue_->Acquire(node, 0);
     EXPECT_TRUE(lease.ok());
     return lease.ok() ? *lease : std::nullopt;
   }
@@ -66,7 +66,7 @@ class SchedulerResumeTest : public ::testing::Test {
       r.set_job_id(lease->shard().jobs(0).id());
       r.set_node_id(node);
       r.add_files()->set_path("x/" + r.job_id() + ".png");
-      EXPECT_TRUE(*scheduler_->Complete(lease->id(), lease->epoch(), r));
+      EXPECT_TRUE(*queue_->Complete(lease->id(), lease->epoch(), r));
       ids.push_back(r.job_id());
     }
     return ids;
@@ -77,24 +77,24 @@ class SchedulerResumeTest : public ::testing::Test {
     r.set_job_id(lease.shard().jobs(0).id());
     r.set_error("disk full");
     auto outcome =
-        scheduler_->Fail(lease.id(), lease.epoch(), r, /*retryable=*/true);
+        queue_->Fail(lease.id(), lease.epoch(), r, /*retryable=*/true);
     ASSERT_TRUE(outcome.ok());
     ASSERT_TRUE(outcome->accepted);
   }
 
-  SchedulerOptions options_;
+  LeaseQueueOptions options_;
   ListedVerifier verifier_;
   MemoryStateStore store_;
   FakeClock clock_;
-  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<LeaseQueue> queue_;
 };
 
-TEST_F(SchedulerResumeTest, ResubmittedSweepSkipsFinishedJobsAndSaysSo) {
-  auto first = scheduler_->Submit(GridSpec(2, 2, "/out"));
+TEST_F(LeaseQueueResumeTest, ResubmittedSweepSkipsFinishedJobsAndSaysSo) {
+  auto first = queue_->Submit(GridSpec(2, 2, "/out"));
   ASSERT_TRUE(first.ok());
   RunAll();
   // Two more seeds: the four finished jobs are reused, four are new.
-  auto bigger = scheduler_->Submit(GridSpec(2, 4, "/out"));
+  auto bigger = queue_->Submit(GridSpec(2, 4, "/out"));
   ASSERT_TRUE(bigger.ok());
   EXPECT_NE(bigger->sweep_id, first->sweep_id);
   EXPECT_EQ(bigger->jobs, 8u);
@@ -102,7 +102,7 @@ TEST_F(SchedulerResumeTest, ResubmittedSweepSkipsFinishedJobsAndSaysSo) {
   EXPECT_EQ(bigger->reused, 4u);
   EXPECT_TRUE(verifier_.adopted.empty());  // same folder: verified in place
   EXPECT_EQ(RunAll().size(), 4u);
-  auto jobs = scheduler_->ListJobs(bigger->sweep_id);
+  auto jobs = queue_->ListJobs(bigger->sweep_id);
   ASSERT_TRUE(jobs.ok());
   int reused = 0;
   for (const v1::JobStatus& j : *jobs) {
@@ -112,24 +112,23 @@ TEST_F(SchedulerResumeTest, ResubmittedSweepSkipsFinishedJobsAndSaysSo) {
   EXPECT_EQ(reused, 4);
 }
 
-TEST_F(SchedulerResumeTest, ReuseIntoAnotherFolderAdoptsTheFiles) {
-  ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 2, "/a")).ok());
+TEST_F(LeaseQueueResumeTest, ReuseIntoAnotherFolderAdoptsTheFiles) {
+  ASSERT_TRUE(queue_->Submit(GridSpec(1, 2, "/a")).ok());
   RunAll();
-  auto moved = scheduler_->Submit(GridSpec(1, 2, "/b"));
+  auto moved = queue_->Submit(GridSpec(1, 2, "/b"));
   ASSERT_TRUE(moved.ok());
   EXPECT_EQ(moved->reused, 2u);
   ASSERT_EQ(verifier_.adopted.size(), 2u);
   EXPECT_EQ(verifier_.adopted[0],
             std::make_pair(std::string("/a"), std::string("/b")));
-  EXPECT_EQ(scheduler_->GetSweep(moved->sweep_id)->state(),
-            v1::SWEEP_STATE_DONE);
+  EXPECT_EQ(queue_->GetSweep(moved->sweep_id)->state(), v1::SWEEP_STATE_DONE);
 }
 
-TEST_F(SchedulerResumeTest, JobWithMissingFilesIsNotReused) {
-  ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 2, "/out")).ok());
+TEST_F(LeaseQueueResumeTest, JobWithMissingFilesIsNotReused) {
+  ASSERT_TRUE(queue_->Submit(GridSpec(1, 2, "/out")).ok());
   std::vector<std::string> ids = RunAll();
   verifier_.broken.insert(ids[0]);
-  auto again = scheduler_->Submit(GridSpec(1, 3, "/out"));
+  auto again = queue_->Submit(GridSpec(1, 3, "/out"));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->reused, 1u);
   std::vector<std::string> rendered = RunAll();
@@ -137,44 +136,43 @@ TEST_F(SchedulerResumeTest, JobWithMissingFilesIsNotReused) {
   EXPECT_EQ(std::count(rendered.begin(), rendered.end(), ids[0]), 1);
 }
 
-TEST_F(SchedulerResumeTest, ResumeRequeuesFailedAndBrokenJobs) {
-  auto sub = scheduler_->Submit(GridSpec(1, 4, "/out"));
+TEST_F(LeaseQueueResumeTest, ResumeRequeuesFailedAndBrokenJobs) {
+  auto sub = queue_->Submit(GridSpec(1, 4, "/out"));
   ASSERT_TRUE(sub.ok());
   // One job fails for good, one is rendered and then loses its files.
   auto lease = Acquire("n1");
   v1::JobResult bad;
   bad.set_job_id(lease->shard().jobs(0).id());
   bad.set_error("bad prompt");
-  ASSERT_TRUE(scheduler_->Fail(lease->id(), lease->epoch(), bad, false).ok());
+  ASSERT_TRUE(queue_->Fail(lease->id(), lease->epoch(), bad, false).ok());
   std::vector<std::string> done = RunAll();
   ASSERT_EQ(done.size(), 3u);
-  EXPECT_EQ(scheduler_->GetSweep(sub->sweep_id)->state(),
-            v1::SWEEP_STATE_FAILED);
+  EXPECT_EQ(queue_->GetSweep(sub->sweep_id)->state(), v1::SWEEP_STATE_FAILED);
   verifier_.broken.insert(done[1]);
 
-  auto resumed = scheduler_->Resume(sub->sweep_id);
+  auto resumed = queue_->Resume(sub->sweep_id);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->requeued, 2u);
   EXPECT_EQ(verifier_.discarded, std::set<std::string>{done[1]});
   EXPECT_EQ(resumed->already_done, 2u);
-  auto sweep = scheduler_->GetSweep(sub->sweep_id);
+  auto sweep = queue_->GetSweep(sub->sweep_id);
   EXPECT_EQ(sweep->state(), v1::SWEEP_STATE_RUNNING);
   EXPECT_EQ(sweep->counts().pending(), 2u);
   std::vector<std::string> again = RunAll();
   EXPECT_EQ(std::set<std::string>(again.begin(), again.end()),
             std::set<std::string>({bad.job_id(), done[1]}));
-  EXPECT_EQ(scheduler_->GetSweep(sub->sweep_id)->state(), v1::SWEEP_STATE_DONE);
+  EXPECT_EQ(queue_->GetSweep(sub->sweep_id)->state(), v1::SWEEP_STATE_DONE);
   // Attempts start over: the resumed job had a fresh budget.
-  for (const v1::JobStatus& j : *scheduler_->ListJobs(sub->sweep_id)) {
+  for (const v1::JobStatus& j : *queue_->ListJobs(sub->sweep_id)) {
     EXPECT_LE(j.attempts(), 1u);
   }
 }
 
-TEST_F(SchedulerResumeTest, ResubmittingTheSameSweepResumesIt) {
-  auto sub = scheduler_->Submit(GridSpec(1, 2, "/out"));
+TEST_F(LeaseQueueResumeTest, ResubmittingTheSameSweepResumesIt) {
+  auto sub = queue_->Submit(GridSpec(1, 2, "/out"));
   std::vector<std::string> done = RunAll();
   verifier_.broken.insert(done[0]);
-  auto again = scheduler_->Submit(GridSpec(1, 2, "/out"));
+  auto again = queue_->Submit(GridSpec(1, 2, "/out"));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->sweep_id, sub->sweep_id);
   EXPECT_EQ(again->already_done, 1u);
@@ -182,14 +180,14 @@ TEST_F(SchedulerResumeTest, ResubmittingTheSameSweepResumesIt) {
   EXPECT_EQ(RunAll(), std::vector<std::string>{done[0]});
 }
 
-TEST_F(SchedulerResumeTest, ResumeOfUnknownSweepIsNotFound) {
-  EXPECT_EQ(scheduler_->Resume("sw-nope").status().code(),
+TEST_F(LeaseQueueResumeTest, ResumeOfUnknownSweepIsNotFound) {
+  EXPECT_EQ(queue_->Resume("sw-nope").status().code(),
             absl::StatusCode::kNotFound);
 }
 
-TEST_F(SchedulerResumeTest, FailedJobIsRetriedOnAnotherNode) {
-  ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 3, "/out")).ok());
-  scheduler_->Heartbeat("n2", {});  // n2 is alive
+TEST_F(LeaseQueueResumeTest, FailedJobIsRetriedOnAnotherNode) {
+  ASSERT_TRUE(queue_->Submit(GridSpec(1, 3, "/out")).ok());
+  queue_->Heartbeat("n2", {});  // n2 is alive
   auto lease = Acquire("n1");
   const std::string failed = lease->shard().jobs(0).id();
   FailOnce("n1", *lease);
@@ -205,9 +203,9 @@ TEST_F(SchedulerResumeTest, FailedJobIsRetriedOnAnotherNode) {
   EXPECT_EQ(other->shard().jobs(0).id(), failed);
 }
 
-TEST_F(SchedulerResumeTest, FailedJobReturnsWhenTheOtherNodeGoesQuiet) {
-  ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 1, "/out")).ok());
-  scheduler_->Heartbeat("n2", {});
+TEST_F(LeaseQueueResumeTest, FailedJobReturnsWhenTheOtherNodeGoesQuiet) {
+  ASSERT_TRUE(queue_->Submit(GridSpec(1, 1, "/out")).ok());
+  queue_->Heartbeat("n2", {});
   auto lease = Acquire("n1");
   FailOnce("n1", *lease);
   EXPECT_FALSE(Acquire("n1").has_value());
@@ -215,11 +213,11 @@ TEST_F(SchedulerResumeTest, FailedJobReturnsWhenTheOtherNodeGoesQuiet) {
   EXPECT_TRUE(Acquire("n1").has_value());
 }
 
-TEST_F(SchedulerResumeTest, FailedJobAvoidsEveryNodeItFailedOn) {
+TEST_F(LeaseQueueResumeTest, FailedJobAvoidsEveryNodeItFailedOn) {
   options_.default_max_attempts = 5;
-  scheduler_ = std::make_unique<Scheduler>(&store_, &clock_, options_);
-  ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 1, "/out")).ok());
-  for (const char* n : {"n1", "n2", "n3"}) scheduler_->Heartbeat(n, {});
+  queue_ = std::make_unique<LeaseQueue>(&store_, &clock_, options_);
+  ASSERT_TRUE(queue_->Submit(GridSpec(1, 1, "/out")).ok());
+  for (const char* n : {"n1", "n2", "n3"}) queue_->Heartbeat(n, {});
   FailOnce("n1", *Acquire("n1"));
   FailOnce("n2", *Acquire("n2"));
   EXPECT_FALSE(Acquire("n1").has_value());
@@ -227,32 +225,32 @@ TEST_F(SchedulerResumeTest, FailedJobAvoidsEveryNodeItFailedOn) {
   EXPECT_TRUE(Acquire("n3").has_value());
 }
 
-TEST_F(SchedulerResumeTest, LostLeasesUseTheirOwnBudgetNotAttempts) {
+TEST_F(LeaseQueueResumeTest, LostLeasesUseTheirOwnBudgetNotAttempts) {
   options_.max_lost_leases = 4;
-  scheduler_ = std::make_unique<Scheduler>(&store_, &clock_, options_);
-  auto sub = scheduler_->Submit(GridSpec(1, 1, "/out"));
+  queue_ = std::make_unique<LeaseQueue>(&store_, &clock_, options_);
+  auto sub = queue_->Submit(GridSpec(1, 1, "/out"));
   // More expiries than attempts (2): the job is still tried.
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(Acquire("n" + std::to_string(i)).has_value()) << i;
     clock_.Advance(options_.lease_ttl + absl::Seconds(1));
-    EXPECT_EQ(scheduler_->ExpireLeases(), 1);
+    EXPECT_EQ(queue_->ExpireLeases(), 1);
   }
-  auto jobs = scheduler_->ListJobs(sub->sweep_id);
+  auto jobs = queue_->ListJobs(sub->sweep_id);
   EXPECT_EQ((*jobs)[0].state(), v1::JOB_STATE_PENDING);
   EXPECT_EQ((*jobs)[0].attempts(), 0u);
   // The fourth loss ends it, with an error that says why.
   ASSERT_TRUE(Acquire("n9").has_value());
   clock_.Advance(options_.lease_ttl + absl::Seconds(1));
-  scheduler_->ExpireLeases();
-  jobs = scheduler_->ListJobs(sub->sweep_id);
+  queue_->ExpireLeases();
+  jobs = queue_->ListJobs(sub->sweep_id);
   EXPECT_EQ((*jobs)[0].state(), v1::JOB_STATE_FAILED);
   EXPECT_NE((*jobs)[0].last_error().find("lost its lease 4 times"),
             std::string::npos)
       << (*jobs)[0].last_error();
 }
 
-TEST_F(SchedulerResumeTest, FailedJobGoesBackToTheOnlyNodeThereIs) {
-  ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 1, "/out")).ok());
+TEST_F(LeaseQueueResumeTest, FailedJobGoesBackToTheOnlyNodeThereIs) {
+  ASSERT_TRUE(queue_->Submit(GridSpec(1, 1, "/out")).ok());
   auto lease = Acquire("n1");
   FailOnce("n1", *lease);
   auto again = Acquire("n1");
@@ -260,39 +258,39 @@ TEST_F(SchedulerResumeTest, FailedJobGoesBackToTheOnlyNodeThereIs) {
   EXPECT_EQ(again->shard().jobs(0).id(), lease->shard().jobs(0).id());
 }
 
-TEST_F(SchedulerResumeTest, NodeThatKeepsFailingIsQuarantinedForAWhile) {
-  ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 6, "/out")).ok());
+TEST_F(LeaseQueueResumeTest, NodeThatKeepsFailingIsQuarantinedForAWhile) {
+  ASSERT_TRUE(queue_->Submit(GridSpec(1, 6, "/out")).ok());
   for (int i = 0; i < 2; ++i) FailOnce("bad", *Acquire("bad"));
-  EXPECT_TRUE(scheduler_->IsQuarantined("bad"));
+  EXPECT_TRUE(queue_->IsQuarantined("bad"));
   EXPECT_FALSE(Acquire("bad").has_value());
   bool listed = false;
-  for (const v1::Node& n : scheduler_->ListNodes()) {
+  for (const v1::Node& n : queue_->ListNodes()) {
     if (n.id() == "bad") listed = n.has_quarantined_until();
   }
   EXPECT_TRUE(listed);
   // Others carry on, including the jobs that failed there.
   EXPECT_EQ(RunAll("good").size(), 6u);
   clock_.Advance(options_.quarantine_for + absl::Seconds(1));
-  EXPECT_FALSE(scheduler_->IsQuarantined("bad"));
+  EXPECT_FALSE(queue_->IsQuarantined("bad"));
 }
 
-TEST_F(SchedulerResumeTest, SuccessResetsTheFailureCount) {
-  ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 6, "/out")).ok());
+TEST_F(LeaseQueueResumeTest, SuccessResetsTheFailureCount) {
+  ASSERT_TRUE(queue_->Submit(GridSpec(1, 6, "/out")).ok());
   FailOnce("n1", *Acquire("n1"));
   auto lease = Acquire("n1");
   v1::JobResult r;
   r.set_job_id(lease->shard().jobs(0).id());
-  ASSERT_TRUE(*scheduler_->Complete(lease->id(), lease->epoch(), r));
+  ASSERT_TRUE(*queue_->Complete(lease->id(), lease->epoch(), r));
   FailOnce("n1", *Acquire("n1"));
-  EXPECT_FALSE(scheduler_->IsQuarantined("n1"));
+  EXPECT_FALSE(queue_->IsQuarantined("n1"));
 }
 
-TEST_F(SchedulerResumeTest, RecoveryRebuildsTheReuseIndex) {
-  ASSERT_TRUE(scheduler_->Submit(GridSpec(1, 2, "/out")).ok());
+TEST_F(LeaseQueueResumeTest, RecoveryRebuildsTheReuseIndex) {
+  ASSERT_TRUE(queue_->Submit(GridSpec(1, 2, "/out")).ok());
   RunAll();
-  scheduler_ = std::make_unique<Scheduler>(&store_, &clock_, options_);
-  ASSERT_TRUE(scheduler_->Recover().ok());
-  auto more = scheduler_->Submit(GridSpec(1, 3, "/out"));
+  queue_ = std::make_unique<LeaseQueue>(&store_, &clock_, options_);
+  ASSERT_TRUE(queue_->Recover().ok());
+  auto more = queue_->Submit(GridSpec(1, 3, "/out"));
   ASSERT_TRUE(more.ok());
   EXPECT_EQ(more->reused, 2u);
 }

@@ -194,35 +194,35 @@ TEST_F(SqliteStateStoreTest, AcknowledgedResultsSurviveSigkill) {
   }
 }
 
-// The scheduler on a real store: what `reelfarm coordinator --state-dir`
-// runs. A new scheduler on the reopened file carries on where the old one
+// The queue on a real store: what `reelfarm coordinator --state-dir`
+// runs. A new queue on the reopened file carries on where the old one
 // stopped, and fencing holds across the restart.
-TEST_F(SqliteStateStoreTest, SchedulerCarriesOnAfterRestart) {
+TEST_F(SqliteStateStoreTest, LeaseQueueCarriesOnAfterRestart) {
   FakeClock clock;
   std::string sweep_id;
   v1::Lease held;
   {
     auto store = MustOpen();
-    Scheduler scheduler(store.get(), &clock);
-    ASSERT_TRUE(scheduler.Recover().ok());
-    auto sub = scheduler.Submit(GridSpec(2, 3, "/tmp/out"));
+    LeaseQueue queue(store.get(), &clock);
+    ASSERT_TRUE(queue.Recover().ok());
+    auto sub = queue.Submit(GridSpec(2, 3, "/tmp/out"));
     ASSERT_TRUE(sub.ok());
     sweep_id = sub->sweep_id;
     for (int i = 0; i < 2; ++i) {
-      auto lease = scheduler.Acquire("n1", 0);
+      auto lease = queue.Acquire("n1", 0);
       ASSERT_TRUE(lease.ok() && lease->has_value());
       v1::JobResult r;
       r.set_job_id((*lease)->shard().jobs(0).id());
-      ASSERT_TRUE(*scheduler.Complete((*lease)->id(), (*lease)->epoch(), r));
+      ASSERT_TRUE(*queue.Complete((*lease)->id(), (*lease)->epoch(), r));
     }
-    auto lease = scheduler.Acquire("n2", 0);
+    auto lease = queue.Acquire("n2", 0);
     ASSERT_TRUE(lease.ok() && lease->has_value());
     held = **lease;
   }
   auto store = MustOpen();
-  Scheduler scheduler(store.get(), &clock);
-  ASSERT_TRUE(scheduler.Recover().ok());
-  auto sweep = scheduler.GetSweep(sweep_id);
+  LeaseQueue queue(store.get(), &clock);
+  ASSERT_TRUE(queue.Recover().ok());
+  auto sweep = queue.GetSweep(sweep_id);
   ASSERT_TRUE(sweep.ok());
   EXPECT_EQ(sweep->counts().done(), 2u);
   EXPECT_EQ(sweep->counts().leased(), 1u);
@@ -231,20 +231,20 @@ TEST_F(SqliteStateStoreTest, SchedulerCarriesOnAfterRestart) {
   v1::JobResult r;
   r.set_job_id(held.shard().jobs(0).id());
   // ...but only within its TTL; past it the job goes back to the queue.
-  clock.Advance(scheduler.lease_ttl() + absl::Seconds(1));
-  EXPECT_EQ(scheduler.ExpireLeases(), 1);
-  EXPECT_FALSE(*scheduler.Complete(held.id(), held.epoch(), r));
+  clock.Advance(queue.lease_ttl() + absl::Seconds(1));
+  EXPECT_EQ(queue.ExpireLeases(), 1);
+  EXPECT_FALSE(*queue.Complete(held.id(), held.epoch(), r));
   std::set<uint64_t> epochs;
   for (int i = 0; i < 4; ++i) {
-    auto lease = scheduler.Acquire("n3", 0);
+    auto lease = queue.Acquire("n3", 0);
     ASSERT_TRUE(lease.ok() && lease->has_value());
     EXPECT_GT((*lease)->epoch(), held.epoch());
     EXPECT_TRUE(epochs.insert((*lease)->epoch()).second);
     v1::JobResult done;
     done.set_job_id((*lease)->shard().jobs(0).id());
-    ASSERT_TRUE(*scheduler.Complete((*lease)->id(), (*lease)->epoch(), done));
+    ASSERT_TRUE(*queue.Complete((*lease)->id(), (*lease)->epoch(), done));
   }
-  EXPECT_EQ(scheduler.GetSweep(sweep_id)->state(), v1::SWEEP_STATE_DONE);
+  EXPECT_EQ(queue.GetSweep(sweep_id)->state(), v1::SWEEP_STATE_DONE);
 }
 
 }  // namespace
