@@ -9,6 +9,7 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(PNG REQUIRED)
 find_package(SQLite3 REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED)
 find_package(Torch REQUIRED)
 
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
@@ -26,6 +27,9 @@ if(TORCH_CXX_FLAGS)
   separate_arguments(_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
   target_compile_options(reelfarm_torch INTERFACE ${_torch_flags})
 endif()
+# gRPC's users compile with -pthread; so does every torch user, so one
+# precompiled torch header (its _REENTRANT included) serves them all.
+target_compile_options(reelfarm_torch INTERFACE -pthread)
 
 # CUDA and NCCL are optional: AUTO turns them on only when both are found.
 set(REELFARM_HAVE_CUDA OFF)

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "coordinator/lease_queue_gauges.h"
 
 namespace reelfarm {
 
@@ -30,7 +31,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   if (absl::Status st = s->queue_->Recover(); !st.ok()) return st;
   s->manifests_ = std::make_unique<ManifestPublisher>(
       s->queue_.get(), options.manifest_interval);
-  s->metrics_->AttachLeaseQueue(s->queue_.get());
+  s->metrics_->AddCollectable(LeaseQueueGauges(s->queue_.get()));
   s->waiters_ =
       std::make_unique<LeaseWaiters>(s->queue_.get(), s->metrics_.get());
   s->auth_ = std::make_unique<TokenAuthenticator>(options.security.token);
@@ -41,12 +42,10 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
       s->rendezvous_.get());
 
   if (!options.metrics_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
-        MetricsHttpServer::Start(
-            options.metrics_listen,
-            [m = s->metrics_.get()] { return m->Render(); });
-    if (!http.ok()) return http.status();
-    s->metrics_http_ = *std::move(http);
+    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+        MetricsEndpoint::Start(options.metrics_listen, s->metrics_.get());
+    if (!endpoint.ok()) return endpoint.status();
+    s->metrics_endpoint_ = *std::move(endpoint);
   }
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -68,8 +67,8 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   s->manifests_->Start();
   s->expiry_thread_ = std::thread([raw = s.get()] { raw->ExpiryLoop(); });
   LogInfo("coordinator listening on ", s->address_);
-  if (s->metrics_http_) {
-    LogInfo("metrics on http://", s->metrics_http_->address(), "/metrics");
+  if (s->metrics_endpoint_) {
+    LogInfo("metrics on http://", s->metrics_endpoint_->address(), "/metrics");
   }
   return s;
 }
@@ -125,7 +124,7 @@ void CoordinatorServer::Shutdown(absl::Duration grace) {
                       absl::ToChronoNanoseconds(grace));
   }
   if (expiry_thread_.joinable()) expiry_thread_.join();
-  if (metrics_http_) metrics_http_->Stop();
+  metrics_endpoint_.reset();
   if (manifests_) manifests_->Stop();
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -18,7 +18,7 @@
 #include "coordinator/manifest/output_verifier.h"
 #include "coordinator/manifest_publisher.h"
 #include "coordinator/metrics/coordinator_metrics.h"
-#include "coordinator/metrics/metrics_http_server.h"
+#include "coordinator/metrics/metrics_endpoint.h"
 #include "coordinator/rendezvous_table.h"
 #include "coordinator/server_security.h"
 #include "coordinator/state/state_store.h"
@@ -60,7 +60,7 @@ class CoordinatorServer {
   int port() const { return port_; }
   // "host:port" of the metrics server; empty when it is off.
   std::string metrics_address() const {
-    return metrics_http_ ? metrics_http_->address() : "";
+    return metrics_endpoint_ ? metrics_endpoint_->address() : "";
   }
   CoordinatorMetrics* metrics() { return metrics_.get(); }
   LeaseQueue* lease_queue() { return queue_.get(); }
@@ -87,7 +87,7 @@ class CoordinatorServer {
   std::unique_ptr<RendezvousTable> rendezvous_;
   std::unique_ptr<CoordinatorService> service_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<MetricsHttpServer> metrics_http_;  // reads the queue
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;  // reads the queue
   std::string address_;
   int port_ = 0;
 

@@ -1,32 +1,37 @@
 #ifndef REELFARM_COORDINATOR_METRICS_COORDINATOR_METRICS_H_
 #define REELFARM_COORDINATOR_METRICS_COORDINATOR_METRICS_H_
 
-#include <deque>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "common/clock.h"
-#include "coordinator/metrics/metrics.h"
+#include "prometheus/collectable.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/metric_family.h"
+#include "prometheus/registry.h"
 
 namespace reelfarm {
 
-class LeaseQueue;
-
-// The coordinator's metrics. The queue and the gRPC service report
-// events here; gauges of sweeps, jobs and nodes are read from the queue
-// when scraped (see AttachLeaseQueue).
+// The coordinator's metrics, kept in a prometheus-cpp registry. The lease
+// queue and the gRPC service report events here; families computed at
+// scrape time (the queue's gauges of sweeps, jobs and nodes) are added as
+// collectables, so nothing has to keep them in step as state changes.
+// Thread-safe.
 class CoordinatorMetrics {
  public:
   // Window of the per-node throughput gauge.
   static constexpr absl::Duration kThroughputWindow = absl::Seconds(60);
 
   explicit CoordinatorMetrics(Clock* clock);
+  ~CoordinatorMetrics();
 
-  // Adds the queue's gauges to every scrape; `queue` must outlive
-  // this object's Render calls.
-  void AttachLeaseQueue(const LeaseQueue* queue);
+  // Adds `collectable`'s families to every scrape, after the registry's.
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable);
 
   // A lease granted `wait` after its AcquireLease call arrived (time parked
   // waiting for work included).
@@ -35,23 +40,34 @@ class CoordinatorMetrics {
   // An accepted result of a finished job.
   void JobCompleted(const std::string& node_id, double render_seconds);
 
-  std::string Render() const { return registry_.Render(); }
+  // Every family, in the order an endpoint serves them.
+  std::vector<prometheus::MetricFamily> Collect() const;
+  // Collect() in the text exposition format.
+  std::string Render() const;
+  // What an endpoint registers to serve the same families as Collect().
+  std::vector<std::weak_ptr<prometheus::Collectable>> Collectables() const;
 
  private:
-  void WriteNodeThroughput(ExpositionWriter& out);
+  class NodeThroughput;
 
-  Clock* const clock_;
-  MetricsRegistry registry_;
-  CounterFamily* leases_granted_;
-  CounterFamily* leases_expired_;
-  CounterFamily* node_jobs_completed_;
-  Histogram* lease_grant_seconds_;
-  Histogram* render_seconds_;
-
-  std::mutex mu_;
-  // Per node, when its jobs within the last kThroughputWindow completed.
-  std::map<std::string, std::deque<absl::Time>> recent_completions_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Counter* leases_granted_;
+  prometheus::Counter* leases_expired_;
+  prometheus::Family<prometheus::Counter>* node_jobs_completed_;
+  prometheus::Histogram* lease_grant_seconds_;
+  prometheus::Histogram* render_seconds_;
+  std::shared_ptr<NodeThroughput> throughput_;
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
 };
+
+// Labels of one sample, in order.
+using MetricLabels = std::vector<std::pair<std::string, std::string>>;
+
+// A gauge family to fill at scrape time, and one sample of it.
+prometheus::MetricFamily GaugeFamily(std::string name, std::string help);
+void AddGauge(prometheus::MetricFamily& family, const MetricLabels& labels,
+              double value);
 
 }  // namespace reelfarm
 

@@ -1,17 +1,15 @@
-// The text exposition format, the registry's instruments, the HTTP answers
-// and the coordinator's throughput gauge, without sockets.
-
-#include "coordinator/metrics/metrics.h"
+// The coordinator's metrics as prometheus-cpp writes them: counters,
+// histograms, the throughput gauge on the injected clock, the lease queue's
+// gauges and escaping, and the HTTP answers, without sockets.
 
 #include <gtest/gtest.h>
 
-#include <cmath>
-#include <limits>
+#include <memory>
 
 #include "coordinator/lease_queue/lease_queue.h"
+#include "coordinator/lease_queue_gauges.h"
 #include "coordinator/metrics/coordinator_metrics.h"
 #include "coordinator/metrics/metrics_http_server.h"
-#include "coordinator/metrics/metrics_text.h"
 #include "coordinator/state/state_store.h"
 #include "tests/coordinator/test_specs.h"
 
@@ -20,96 +18,6 @@ namespace {
 
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-TEST(MetricsTextTest, LabelValuesEscapeBackslashQuoteAndNewline) {
-  EXPECT_EQ(EscapeLabelValue("plain"), "plain");
-  EXPECT_EQ(EscapeLabelValue(R"(a\b"c)"
-                             "\nd"),
-            R"(a\\b\"c\nd)");
-  ExpositionWriter out;
-  out.Sample("m", {{"sweep", "say \"hi\"\n"}, {"state", "done"}}, 3);
-  EXPECT_EQ(out.text(), "m{sweep=\"say \\\"hi\\\"\\n\",state=\"done\"} 3\n");
-}
-
-TEST(MetricsTextTest, HelpEscapesBackslashAndNewlineButNotQuotes) {
-  ExpositionWriter out;
-  out.Family("m_total", "counter", "one\\two\n\"three\"");
-  EXPECT_EQ(out.text(),
-            "# HELP m_total one\\\\two\\n\"three\"\n# TYPE m_total counter\n");
-}
-
-TEST(MetricsTextTest, ValuesReadBackExactly) {
-  EXPECT_EQ(FormatMetricValue(42), "42");
-  EXPECT_EQ(FormatMetricValue(0), "0");
-  EXPECT_EQ(FormatMetricValue(0.25), "0.25");
-  EXPECT_EQ(FormatMetricValue(0.1), "0.1");
-  EXPECT_EQ(std::stod(FormatMetricValue(1.0 / 3)), 1.0 / 3);
-  EXPECT_EQ(FormatMetricValue(std::numeric_limits<double>::infinity()), "+Inf");
-  EXPECT_EQ(FormatMetricValue(-std::numeric_limits<double>::infinity()),
-            "-Inf");
-  EXPECT_EQ(FormatMetricValue(std::nan("")), "NaN");
-}
-
-TEST(MetricsTextTest, HistogramBucketsAreCumulativeAndEndWithInf) {
-  Histogram h("lat_seconds", "Latency.", {1, 0.125, 10});  // sorted on entry
-  for (double v : {0.0625, 0.125, 0.5, 2.0, 2.0, 100.0}) h.Observe(v);
-  ExpositionWriter out;
-  h.Write(out);
-  EXPECT_EQ(out.text(),
-            "# HELP lat_seconds Latency.\n"
-            "# TYPE lat_seconds histogram\n"
-            "lat_seconds_bucket{le=\"0.125\"} 2\n"  // le is inclusive
-            "lat_seconds_bucket{le=\"1\"} 3\n"
-            "lat_seconds_bucket{le=\"10\"} 5\n"
-            "lat_seconds_bucket{le=\"+Inf\"} 6\n"
-            "lat_seconds_sum 104.6875\n"
-            "lat_seconds_count 6\n");
-}
-
-TEST(MetricsTextTest, HistogramKeepsItsLabelsBeforeLe) {
-  HistogramSnapshot h;
-  h.upper_bounds = {1};
-  h.bucket_counts = {1, 1};
-  h.sum = 3;
-  h.count = 2;
-  ExpositionWriter out;
-  out.Histogram("x", {{"node", "n1"}}, h);
-  EXPECT_TRUE(Contains(out.text(), "x_bucket{node=\"n1\",le=\"1\"} 1\n"));
-  EXPECT_TRUE(Contains(out.text(), "x_bucket{node=\"n1\",le=\"+Inf\"} 2\n"));
-  EXPECT_TRUE(Contains(out.text(), "x_count{node=\"n1\"} 2\n"));
-}
-
-TEST(MetricsRegistryTest, CountersAddUpPerLabelAndNeverGoDown) {
-  MetricsRegistry registry;
-  CounterFamily* plain = registry.AddCounter("a_total", "A.");
-  CounterFamily* by_node = registry.AddCounter("b_total", "B.", {"node"});
-  by_node->Add({"n2"});
-  by_node->Add({"n1"}, 2);
-  by_node->Add({"n2"});
-  by_node->Add({"n2"}, -5);  // ignored
-  EXPECT_EQ(by_node->Value({"n2"}), 2);
-  const std::string text = registry.Render();
-  EXPECT_TRUE(Contains(text, "# TYPE a_total counter\na_total 0\n")) << text;
-  EXPECT_TRUE(Contains(text,
-                       "# TYPE b_total counter\n"
-                       "b_total{node=\"n1\"} 2\n"
-                       "b_total{node=\"n2\"} 2\n"))
-      << text;
-  plain->Add({});
-  EXPECT_TRUE(Contains(registry.Render(), "a_total 1\n"));
-}
-
-TEST(MetricsRegistryTest, CollectorsWriteAtScrapeTime) {
-  MetricsRegistry registry;
-  int value = 1;
-  registry.AddCollector([&](ExpositionWriter& out) {
-    out.Family("g", "gauge", "G.");
-    out.Sample("g", {}, value);
-  });
-  EXPECT_TRUE(Contains(registry.Render(), "g 1\n"));
-  value = 7;
-  EXPECT_TRUE(Contains(registry.Render(), "g 7\n"));
 }
 
 TEST(CoordinatorMetricsTest, DevicesOfBusyLanesShowTheirProgress) {
@@ -138,7 +46,7 @@ TEST(CoordinatorMetricsTest, DevicesOfBusyLanesShowTheirProgress) {
   }
   ASSERT_TRUE(queue.HeartbeatWithProgress("gpu-1", {p}).empty());
   CoordinatorMetrics metrics(&clock);
-  metrics.AttachLeaseQueue(&queue);
+  metrics.AddCollectable(LeaseQueueGauges(&queue));
   const std::string text = metrics.Render();
   EXPECT_TRUE(Contains(text,
                        "reelfarm_device_progress{node=\"gpu-1\",lane=\"0\","
@@ -186,6 +94,33 @@ TEST(CoordinatorMetricsTest, LeaseGrantsAndExpiriesAreCounted) {
   EXPECT_TRUE(
       Contains(text, "reelfarm_lease_grant_seconds_bucket{le=\"5\"} 2\n"));
   EXPECT_TRUE(Contains(text, "reelfarm_lease_grant_seconds_count 2\n"));
+}
+
+TEST(CoordinatorMetricsTest, LabelValuesComeOutEscaped) {
+  FakeClock clock;
+  CoordinatorMetrics metrics(&clock);
+  metrics.JobCompleted("say \"hi\"\\\n", 1.0);
+  const std::string text = metrics.Render();
+  EXPECT_TRUE(Contains(text,
+                       "reelfarm_node_jobs_completed_total{node=\"say "
+                       "\\\"hi\\\"\\\\\\n\"} 1\n"))
+      << text;
+}
+
+TEST(CoordinatorMetricsTest, CollectablesAreReadAtScrapeTime) {
+  FakeClock clock;
+  CoordinatorMetrics metrics(&clock);
+  struct Counted : prometheus::Collectable {
+    std::vector<prometheus::MetricFamily> Collect() const override {
+      prometheus::MetricFamily f = GaugeFamily("g", "G.");
+      AddGauge(f, {}, ++calls);
+      return {f};
+    }
+    mutable int calls = 0;
+  };
+  metrics.AddCollectable(std::make_shared<Counted>());
+  EXPECT_TRUE(Contains(metrics.Render(), "# TYPE g gauge\ng 1\n"));
+  EXPECT_TRUE(Contains(metrics.Render(), "\ng 2\n"));
 }
 
 std::string Answer(const std::string& request) {
