@@ -105,8 +105,12 @@ absl::StatusOr<SubmitResult> LeaseQueue::Submit(const v1::SweepSpec& spec) {
     }
     records.push_back(entry->Record(s));
   }
-  if (absl::Status st = store_->PutSweep(status); !st.ok()) return st;
-  if (absl::Status st = store_->PutJobs(records); !st.ok()) return st;
+  // The sweep and every job of it in one transaction: a crash in between
+  // would recover a sweep with no jobs.
+  StateBatch batch;
+  batch.PutSweep(status);
+  batch.PutJobs(std::move(records));
+  if (absl::Status st = store_->Write(batch); !st.ok()) return st;
   SweepEntry& added = *sweeps_.emplace_back(std::move(entry));
   for (const auto& [slot, done] : reused) IndexDoneLocked(added, slot);
   RefreshSweepStateLocked(added);
@@ -207,8 +211,10 @@ absl::StatusOr<v1::SweepStatus> LeaseQueue::CancelUnsynced(
   sweep->pending.clear();
   sweep->status.set_state(v1::SWEEP_STATE_CANCELLED);
   *sweep->status.mutable_finished() = ToProtoTimestamp(clock_->Now());
-  if (absl::Status st = store_->PutJobs(dirty); !st.ok()) return st;
-  if (absl::Status st = store_->PutSweep(sweep->status); !st.ok()) return st;
+  StateBatch batch;
+  batch.PutJobs(std::move(dirty));
+  batch.PutSweep(sweep->status);
+  if (absl::Status st = store_->Write(batch); !st.ok()) return st;
   change_cv_.notify_all();
   return sweep->status;
 }
@@ -356,9 +362,11 @@ std::optional<v1::Lease> LeaseQueue::GrantLocked(const std::string& node_id,
       sweep.pending.push_front(*it);
     }
     if (lease.slots.empty()) continue;
-    absl::Status st = store_->PutLease(lease.Record());
-    if (st.ok()) st = store_->PutJobs(dirty);
-    if (!st.ok()) {
+    // The lease and its jobs' new state in one transaction.
+    StateBatch batch;
+    batch.PutLease(lease.Record());
+    batch.PutJobs(std::move(dirty));
+    if (absl::Status st = store_->Write(batch); !st.ok()) {
       // Not granted: put the jobs back as they were.
       for (auto it = lease.slots.rbegin(); it != lease.slots.rend(); ++it) {
         JobSlot& j = sweep.jobs[*it];

@@ -199,9 +199,14 @@ class LeaseQueue {
   void FinishJobLocked(SweepEntry& sweep, uint64_t slot);
   void RefreshSweepStateLocked(SweepEntry& sweep);
   v1::JobStatus JobStatusLocked(const SweepEntry& sweep, uint64_t slot) const;
-  void DropLeaseLocked(uint64_t epoch);
-  // Drops the lease once it holds none of its jobs any more.
-  void DropLeaseIfSpentLocked(const LeaseEntry& lease);
+  // Forgets the lease and adds its deletion to `batch`.
+  void DropLeaseLocked(uint64_t epoch, StateBatch* batch);
+  // Forgets the lease in memory only (its deletion is written already).
+  void ForgetLeaseLocked(uint64_t epoch);
+  // Queues again what recovery finds against the invariants, logging each.
+  void RepairLocked();
+  // Whether the lease holds none of its jobs any more.
+  bool LeaseSpentLocked(const LeaseEntry& lease) const;
   NodeEntry& TouchNodeLocked(const std::string& node_id);
   // Whether a live, unquarantined node the job has not failed on could
   // take it.

@@ -26,7 +26,12 @@ LeaseQueue::LeaseEntry* LeaseQueue::FindLeaseLocked(const std::string& lease_id,
   return it == leases_.end() ? nullptr : &it->second;
 }
 
-void LeaseQueue::DropLeaseLocked(uint64_t epoch) {
+void LeaseQueue::DropLeaseLocked(uint64_t epoch, StateBatch* batch) {
+  ForgetLeaseLocked(epoch);
+  batch->DeleteLease(epoch);  // an orphan expires on recovery
+}
+
+void LeaseQueue::ForgetLeaseLocked(uint64_t epoch) {
   if (auto it = leases_.find(epoch); it != leases_.end()) {
     // Its lane's progress ends with it, not at the node's next heartbeat.
     auto node = nodes_.find(it->second.node_id);
@@ -39,8 +44,7 @@ void LeaseQueue::DropLeaseLocked(uint64_t epoch) {
     }
     leases_.erase(it);
   }
-  store_->DeleteLease(epoch).IgnoreError();  // an orphan expires on recovery
-  change_cv_.notify_all();                   // WaitForLeasesToEnd
+  change_cv_.notify_all();  // WaitForLeasesToEnd
 }
 
 bool LeaseQueue::WaitForLeasesToEnd(absl::Duration timeout) {
@@ -85,7 +89,11 @@ std::vector<std::string> LeaseQueue::HeartbeatWithProgress(
                          [&](uint64_t s) {
                            return lease->sweep->jobs[s].lease_epoch == epoch;
                          });
-      if (!live) DropLeaseLocked(epoch);  // every job of it was cancelled
+      if (!live) {  // every job of it was cancelled
+        StateBatch batch;
+        DropLeaseLocked(epoch, &batch);
+        store_->Write(batch).IgnoreError();
+      }
     }
     if (!live) {
       lost.push_back(id);
@@ -151,7 +159,13 @@ absl::StatusOr<bool> LeaseQueue::CompleteUnsynced(const std::string& lease_id,
   j.result = std::make_unique<v1::JobResult>(result);
   j.result->set_attempt(j.attempts);
   SetState(sweep.status.mutable_counts(), &j.state, v1::JOB_STATE_DONE);
-  if (absl::Status st = store_->PutJobs({sweep.Record(slot)}); !st.ok()) {
+  // The result and, when it was the lease's last job, the lease's end: one
+  // transaction.
+  const bool spent = LeaseSpentLocked(*lease);
+  StateBatch batch;
+  batch.PutJobs({sweep.Record(slot)});
+  if (spent) batch.DeleteLease(epoch);
+  if (absl::Status st = store_->Write(batch); !st.ok()) {
     // Not acknowledged, so not done: the node retries or the lease expires.
     j.result.reset();
     j.lease_epoch = epoch;
@@ -161,16 +175,14 @@ absl::StatusOr<bool> LeaseQueue::CompleteUnsynced(const std::string& lease_id,
   FinishJobLocked(sweep, slot);
   IndexDoneLocked(sweep, slot);
   TouchNodeLocked(lease->node_id).failures_in_a_row = 0;
-  DropLeaseIfSpentLocked(*lease);
+  if (spent) ForgetLeaseLocked(epoch);
   return true;
 }
 
-void LeaseQueue::DropLeaseIfSpentLocked(const LeaseEntry& lease) {
-  const uint64_t epoch = lease.epoch;
-  const bool spent = std::none_of(
-      lease.slots.begin(), lease.slots.end(),
-      [&](uint64_t s) { return lease.sweep->jobs[s].lease_epoch == epoch; });
-  if (spent) DropLeaseLocked(epoch);
+bool LeaseQueue::LeaseSpentLocked(const LeaseEntry& lease) const {
+  return std::none_of(lease.slots.begin(), lease.slots.end(), [&](uint64_t s) {
+    return lease.sweep->jobs[s].lease_epoch == lease.epoch;
+  });
 }
 
 absl::StatusOr<FailOutcome> LeaseQueue::Fail(const std::string& lease_id,
@@ -205,8 +217,10 @@ absl::StatusOr<FailOutcome> LeaseQueue::FailUnsynced(
   if (retryable) NoteFailureLocked(lease->node_id);
   RequeueLocked(sweep, slot, result.error(), /*give_up=*/!retryable, &dirty);
   outcome.will_retry = sweep.jobs[slot].state == v1::JOB_STATE_PENDING;
-  store_->PutJobs(dirty).IgnoreError();  // a lost failure is retried anyway
-  DropLeaseIfSpentLocked(*lease);
+  StateBatch batch;
+  batch.PutJobs(std::move(dirty));
+  if (LeaseSpentLocked(*lease)) DropLeaseLocked(epoch, &batch);
+  store_->Write(batch).IgnoreError();  // a lost failure is retried anyway
   return outcome;
 }
 
@@ -222,8 +236,12 @@ absl::Status LeaseQueue::Release(const std::string& lease_id, uint64_t epoch) {
     --j.attempts;  // handed back, not tried
     RequeueLocked(sweep, s, j.last_error, /*give_up=*/false, &dirty);
   }
-  DropLeaseLocked(epoch);
-  return store_->PutJobs(dirty);
+  // The re-queue and the lease's deletion in one transaction: a crash
+  // between them would leave jobs leased under no lease.
+  StateBatch batch;
+  batch.PutJobs(std::move(dirty));
+  DropLeaseLocked(epoch, &batch);
+  return store_->Write(batch);
 }
 
 int LeaseQueue::ExpireLeases() {
@@ -234,6 +252,7 @@ int LeaseQueue::ExpireLeases() {
     if (lease.expire <= now) expired.push_back(epoch);
   }
   std::vector<JobRecord> dirty;
+  StateBatch batch;
   for (uint64_t epoch : expired) {
     LeaseEntry& lease = leases_.at(epoch);
     for (uint64_t s : lease.slots) {
@@ -255,9 +274,11 @@ int LeaseQueue::ExpireLeases() {
                         : absl::StrCat("lease expired on node ", lease.node_id),
                     give_up, &dirty);
     }
-    DropLeaseLocked(epoch);
+    DropLeaseLocked(epoch, &batch);
   }
-  store_->PutJobs(dirty).IgnoreError();
+  // Every expiry's re-queue and deletion in one transaction.
+  batch.PutJobs(std::move(dirty));
+  store_->Write(batch).IgnoreError();
   if (options_.metrics != nullptr) {
     options_.metrics->LeasesExpired(static_cast<int>(expired.size()));
   }

@@ -1,5 +1,9 @@
 #include <algorithm>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "coordinator/lease_queue/lease_queue.h"
 #include "coordinator/lease_queue/lease_queue_internal.h"
 
@@ -85,8 +89,51 @@ absl::Status LeaseQueue::Recover() {
     leases_.emplace(r.epoch, std::move(lease));
   }
   next_epoch_ = state.max_epoch + 1;
+  RepairLocked();
   for (auto& sweep : sweeps_) RefreshSweepStateLocked(*sweep);
   return absl::OkStatus();
+}
+
+void LeaseQueue::RepairLocked() {
+  // What a crash could leave before transitions were one transaction each
+  // (a store written by an older version): a leased job whose lease is
+  // gone, which would never expire. Each is queued again, and said.
+  std::vector<JobRecord> dirty;
+  for (auto& sweep : sweeps_) {
+    v1::SweepCounts* counts = sweep->status.mutable_counts();
+    for (uint64_t s = 0; s < sweep->jobs.size(); ++s) {
+      JobSlot& j = sweep->jobs[s];
+      std::string why;
+      if (j.state == v1::JOB_STATE_LEASED) {
+        auto lease = leases_.find(j.lease_epoch);
+        const bool held = lease != leases_.end() &&
+                          lease->second.sweep == sweep.get() &&
+                          std::count(lease->second.slots.begin(),
+                                     lease->second.slots.end(), s) > 0;
+        if (!held) {
+          why = absl::StrCat("leased under lease ", j.lease_epoch,
+                             ", which is gone");
+        }
+      }
+      if (why.empty()) continue;
+      LogWarning("recovery: job ", j.id, " of sweep ", sweep->status.id(),
+                 " was ", why, "; queued again");
+      AdjustCount(counts, j.state, -1);
+      AdjustCount(counts, v1::JOB_STATE_PENDING, +1);
+      j.state = v1::JOB_STATE_PENDING;
+      j.lease_epoch = 0;
+      sweep->pending.push_back(s);
+      dirty.push_back(sweep->Record(s));
+    }
+    if (counts->pending() > 0 &&
+        sweep->status.state() != v1::SWEEP_STATE_RUNNING) {
+      sweep->status.set_state(v1::SWEEP_STATE_RUNNING);
+      sweep->status.clear_finished();
+    }
+  }
+  if (absl::Status st = store_->PutJobs(dirty); !st.ok()) {
+    LogWarning("recovery: saving the repairs: ", st.ToString());
+  }
 }
 
 }  // namespace reelfarm

@@ -177,11 +177,11 @@ uint64_t LeaseQueue::RequeueFinishedLocked(
   sweep.status.set_state(v1::SWEEP_STATE_RUNNING);
   sweep.status.clear_finished();
   sweep.status.set_changes(sweep.status.changes() + dirty.size());
-  // Logged before the sweep's state: a crash in between leaves pending jobs
-  // in a finished sweep, which recovery turns back into a running one.
-  absl::Status st = store_->PutJobs(dirty);
-  if (st.ok()) st = store_->PutSweep(sweep.status);
-  if (!st.ok()) {
+  // The re-queued jobs and the sweep's state in one transaction.
+  StateBatch batch;
+  batch.PutJobs(dirty);
+  batch.PutSweep(sweep.status);
+  if (absl::Status st = store_->Write(batch); !st.ok()) {
     // The jobs run now; a restart before they finish finds them as they were.
     LogWarning("sweep ", sweep.status.id(),
                ": saving the re-queue: ", st.ToString());

@@ -1,31 +1,74 @@
 #include <algorithm>
+#include <utility>
 
 #include "coordinator/state/state_store.h"
 
 namespace reelfarm {
 
-absl::Status MemoryStateStore::PutSweep(const v1::SweepStatus& sweep) {
-  std::lock_guard<std::mutex> lock(mu_);
-  sweeps_[sweep.id()] = sweep;
-  return absl::OkStatus();
+void StateBatch::PutSweep(const v1::SweepStatus& sweep) {
+  ops_.push_back({Kind::kSweep, sweep, {}, {}});
 }
 
-absl::Status MemoryStateStore::PutJobs(const std::vector<JobRecord>& jobs) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const JobRecord& job : jobs) jobs_[{job.sweep_id, job.slot}] = job;
-  return absl::OkStatus();
+void StateBatch::PutJobs(std::vector<JobRecord> jobs) {
+  if (jobs.empty()) return;
+  ops_.push_back({Kind::kJobs, {}, std::move(jobs), {}});
 }
 
-absl::Status MemoryStateStore::PutLease(const LeaseRecord& lease) {
-  std::lock_guard<std::mutex> lock(mu_);
-  leases_[lease.epoch] = lease;
-  max_epoch_ = std::max(max_epoch_, lease.epoch);
-  return absl::OkStatus();
+void StateBatch::PutLease(const LeaseRecord& lease) {
+  ops_.push_back({Kind::kLease, {}, {}, lease});
 }
 
-absl::Status MemoryStateStore::DeleteLease(uint64_t epoch) {
+void StateBatch::DeleteLease(uint64_t epoch) {
+  LeaseRecord lease;
+  lease.epoch = epoch;
+  ops_.push_back({Kind::kDeleteLease, {}, {}, std::move(lease)});
+}
+
+absl::Status StateStore::PutSweep(const v1::SweepStatus& sweep) {
+  StateBatch batch;
+  batch.PutSweep(sweep);
+  return Write(batch);
+}
+
+absl::Status StateStore::PutJobs(const std::vector<JobRecord>& jobs) {
+  StateBatch batch;
+  batch.PutJobs(jobs);
+  return batch.empty() ? absl::OkStatus() : Write(batch);
+}
+
+absl::Status StateStore::PutLease(const LeaseRecord& lease) {
+  StateBatch batch;
+  batch.PutLease(lease);
+  return Write(batch);
+}
+
+absl::Status StateStore::DeleteLease(uint64_t epoch) {
+  StateBatch batch;
+  batch.DeleteLease(epoch);
+  return Write(batch);
+}
+
+absl::Status MemoryStateStore::Write(const StateBatch& batch) {
   std::lock_guard<std::mutex> lock(mu_);
-  leases_.erase(epoch);
+  for (const StateBatch::Op& op : batch.ops()) {
+    switch (op.kind) {
+      case StateBatch::Kind::kSweep:
+        sweeps_[op.sweep.id()] = op.sweep;
+        break;
+      case StateBatch::Kind::kJobs:
+        for (const JobRecord& job : op.jobs) {
+          jobs_[{job.sweep_id, job.slot}] = job;
+        }
+        break;
+      case StateBatch::Kind::kLease:
+        leases_[op.lease.epoch] = op.lease;
+        max_epoch_ = std::max(max_epoch_, op.lease.epoch);
+        break;
+      case StateBatch::Kind::kDeleteLease:
+        leases_.erase(op.lease.epoch);
+        break;
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -231,23 +231,15 @@ absl::Status SqliteStateStore::Sync() {
 
 void SqliteStateStore::Rollback() { stmts_->rollback->Run().IgnoreError(); }
 
-absl::Status SqliteStateStore::PutSweep(const v1::SweepStatus& sweep) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status st = Begin(/*durable=*/false); !st.ok()) return st;
+absl::Status SqliteStateStore::PutSweepLocked(const v1::SweepStatus& sweep) {
   SqliteStatement& put = *stmts_->put_sweep;
   put.BindText(1, sweep.id());
   put.BindBlob(2, sweep.SerializeAsString());
-  if (absl::Status st = put.Run(); !st.ok()) {
-    Rollback();
-    return st;
-  }
-  return Commit();
+  return put.Run();
 }
 
-absl::Status SqliteStateStore::PutJobs(const std::vector<JobRecord>& jobs) {
-  if (jobs.empty()) return absl::OkStatus();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status st = Begin(/*durable=*/false); !st.ok()) return st;
+absl::Status SqliteStateStore::PutJobsLocked(
+    const std::vector<JobRecord>& jobs) {
   SqliteStatement& put = *stmts_->put_job;
   for (const JobRecord& job : jobs) {
     put.BindText(1, job.sweep_id);
@@ -264,12 +256,9 @@ absl::Status SqliteStateStore::PutJobs(const std::vector<JobRecord>& jobs) {
       put.BindNull(9);
     }
     put.BindInt(10, job.lost_leases);
-    if (absl::Status st = put.Run(); !st.ok()) {
-      Rollback();
-      return st;
-    }
+    if (absl::Status st = put.Run(); !st.ok()) return st;
   }
-  return Commit();
+  return absl::OkStatus();
 }
 
 absl::Status SqliteStateStore::ReserveEpochsLocked(uint64_t epoch) {
@@ -283,41 +272,63 @@ absl::Status SqliteStateStore::ReserveEpochsLocked(uint64_t epoch) {
   return absl::OkStatus();
 }
 
-absl::Status SqliteStateStore::PutLease(const LeaseRecord& lease) {
-  std::lock_guard<std::mutex> lock(mu_);
-  // A new block of epochs must reach the disk before any epoch of it is
-  // handed out; a renewal or a grant inside the block need not.
-  const bool reserve = lease.epoch > epoch_ceiling_;
-  if (absl::Status st = Begin(/*durable=*/reserve); !st.ok()) return st;
-  absl::Status st = ReserveEpochsLocked(lease.epoch);
-  if (st.ok()) {
-    SqliteStatement& put = *stmts_->put_lease;
-    put.BindInt(1, static_cast<int64_t>(lease.epoch));
-    put.BindText(2, lease.sweep_id);
-    put.BindBlob(3, PackSlots(lease.slots));
-    put.BindText(4, lease.node_id);
-    put.BindInt(5, lease.lane);
-    put.BindInt(6, lease.expire_unix_ms);
-    st = put.Run();
-  }
-  if (!st.ok()) {
-    Rollback();
-    if (reserve) epoch_ceiling_ = 0;  // re-read on the next attempt
-    return st;
-  }
-  return Commit();
+absl::Status SqliteStateStore::PutLeaseLocked(const LeaseRecord& lease) {
+  if (absl::Status st = ReserveEpochsLocked(lease.epoch); !st.ok()) return st;
+  SqliteStatement& put = *stmts_->put_lease;
+  put.BindInt(1, static_cast<int64_t>(lease.epoch));
+  put.BindText(2, lease.sweep_id);
+  put.BindBlob(3, PackSlots(lease.slots));
+  put.BindText(4, lease.node_id);
+  put.BindInt(5, lease.lane);
+  put.BindInt(6, lease.expire_unix_ms);
+  return put.Run();
 }
 
-absl::Status SqliteStateStore::DeleteLease(uint64_t epoch) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status st = Begin(/*durable=*/false); !st.ok()) return st;
+absl::Status SqliteStateStore::DeleteLeaseLocked(uint64_t epoch) {
   SqliteStatement& del = *stmts_->delete_lease;
   del.BindInt(1, static_cast<int64_t>(epoch));
-  if (absl::Status st = del.Run(); !st.ok()) {
-    Rollback();
-    return st;
+  return del.Run();
+}
+
+absl::Status SqliteStateStore::Write(const StateBatch& batch) {
+  if (batch.empty()) return absl::OkStatus();
+  std::lock_guard<std::mutex> lock(mu_);
+  // A new block of epochs must reach the disk before any epoch of it is
+  // handed out: such a batch commits with FULL. A renewal or a grant inside
+  // the block need not.
+  const uint64_t ceiling_before = epoch_ceiling_;
+  bool reserve = false;
+  for (const StateBatch::Op& op : batch.ops()) {
+    reserve |=
+        op.kind == StateBatch::Kind::kLease && op.lease.epoch > epoch_ceiling_;
   }
-  return Commit();
+  if (absl::Status st = Begin(/*durable=*/reserve); !st.ok()) return st;
+  absl::Status st;
+  for (const StateBatch::Op& op : batch.ops()) {
+    switch (op.kind) {
+      case StateBatch::Kind::kSweep:
+        st = PutSweepLocked(op.sweep);
+        break;
+      case StateBatch::Kind::kJobs:
+        st = PutJobsLocked(op.jobs);
+        break;
+      case StateBatch::Kind::kLease:
+        st = PutLeaseLocked(op.lease);
+        break;
+      case StateBatch::Kind::kDeleteLease:
+        st = DeleteLeaseLocked(op.lease.epoch);
+        break;
+    }
+    if (!st.ok()) break;
+  }
+  if (st.ok())
+    st = Commit();  // rolls back itself when it fails
+  else
+    Rollback();
+  if (!st.ok() && epoch_ceiling_ != ceiling_before) {
+    epoch_ceiling_ = 0;  // re-read on the next attempt
+  }
+  return st;
 }
 
 absl::Status SqliteStateStore::Load(RecoveredState* state) {

@@ -35,10 +35,7 @@ class SqliteStateStore : public StateStore {
       const std::string& state_dir);
   ~SqliteStateStore() override;
 
-  absl::Status PutSweep(const v1::SweepStatus& sweep) override;
-  absl::Status PutJobs(const std::vector<JobRecord>& jobs) override;
-  absl::Status PutLease(const LeaseRecord& lease) override;
-  absl::Status DeleteLease(uint64_t epoch) override;
+  absl::Status Write(const StateBatch& batch) override;
   absl::Status Load(RecoveredState* state) override;
   absl::Status Sync() override;
 
@@ -52,6 +49,10 @@ class SqliteStateStore : public StateStore {
   absl::Status Commit();
   void Rollback();
   absl::Status ReserveEpochsLocked(uint64_t epoch);
+  absl::Status PutSweepLocked(const v1::SweepStatus& sweep);
+  absl::Status PutJobsLocked(const std::vector<JobRecord>& jobs);
+  absl::Status PutLeaseLocked(const LeaseRecord& lease);
+  absl::Status DeleteLeaseLocked(uint64_t epoch);
   absl::StatusOr<uint64_t> ReadEpochCeilingLocked();
 
   std::mutex mu_;

@@ -44,6 +44,34 @@ struct RecoveredState {
   uint64_t max_epoch = 0;
 };
 
+// Rows that change together, written all or none (LevelDB's WriteBatch). A
+// state transition that touches several rows (a grant: the lease and its
+// jobs; a release or an expiry: the lease's deletion and its jobs'
+// re-queue; a submit: the sweep and its jobs) puts them in one batch, so a
+// crash leaves either the state before it or the state after it. Applied
+// in the order the rows were added.
+class StateBatch {
+ public:
+  enum class Kind { kSweep, kJobs, kLease, kDeleteLease };
+  struct Op {
+    Kind kind;
+    v1::SweepStatus sweep;        // kSweep
+    std::vector<JobRecord> jobs;  // kJobs
+    LeaseRecord lease;            // kLease; lease.epoch for kDeleteLease
+  };
+
+  void PutSweep(const v1::SweepStatus& sweep);
+  void PutJobs(std::vector<JobRecord> jobs);
+  void PutLease(const LeaseRecord& lease);
+  void DeleteLease(uint64_t epoch);
+
+  bool empty() const { return ops_.empty(); }
+  const std::vector<Op>& ops() const { return ops_; }
+
+ private:
+  std::vector<Op> ops_;
+};
+
 // The queue's write-through log. The queue keeps the working set in
 // memory and calls the store before it acknowledges a change, so a store that
 // is durable makes every acknowledged change survive a crash.
@@ -51,11 +79,9 @@ class StateStore {
  public:
   virtual ~StateStore() = default;
 
-  virtual absl::Status PutSweep(const v1::SweepStatus& sweep) = 0;
-  // Jobs are written in batches: a submit writes all of them at once.
-  virtual absl::Status PutJobs(const std::vector<JobRecord>& jobs) = 0;
-  virtual absl::Status PutLease(const LeaseRecord& lease) = 0;
-  virtual absl::Status DeleteLease(uint64_t epoch) = 0;
+  // Applies every row of `batch` in one transaction: all of them or, on an
+  // error, none.
+  virtual absl::Status Write(const StateBatch& batch) = 0;
   virtual absl::Status Load(RecoveredState* state) = 0;
 
   // Makes every change written so far durable. The queue calls it
@@ -63,22 +89,19 @@ class StateStore {
   // repeat, so acknowledgements that arrive together share one flush (group
   // commit).
   virtual absl::Status Sync() { return absl::OkStatus(); }
+
+  // One-row batches.
+  absl::Status PutSweep(const v1::SweepStatus& sweep);
+  absl::Status PutJobs(const std::vector<JobRecord>& jobs);
+  absl::Status PutLease(const LeaseRecord& lease);
+  absl::Status DeleteLease(uint64_t epoch);
 };
 
 // Keeps nothing: the queue's own tables are the only state. For a
 // coordinator whose sweeps need not outlive it (`reelfarm run`).
 class NullStateStore : public StateStore {
  public:
-  absl::Status PutSweep(const v1::SweepStatus&) override {
-    return absl::OkStatus();
-  }
-  absl::Status PutJobs(const std::vector<JobRecord>&) override {
-    return absl::OkStatus();
-  }
-  absl::Status PutLease(const LeaseRecord&) override {
-    return absl::OkStatus();
-  }
-  absl::Status DeleteLease(uint64_t) override { return absl::OkStatus(); }
+  absl::Status Write(const StateBatch&) override { return absl::OkStatus(); }
   absl::Status Load(RecoveredState* state) override {
     *state = RecoveredState();
     return absl::OkStatus();
@@ -90,10 +113,7 @@ class NullStateStore : public StateStore {
 // path is tested without a database.
 class MemoryStateStore : public StateStore {
  public:
-  absl::Status PutSweep(const v1::SweepStatus& sweep) override;
-  absl::Status PutJobs(const std::vector<JobRecord>& jobs) override;
-  absl::Status PutLease(const LeaseRecord& lease) override;
-  absl::Status DeleteLease(uint64_t epoch) override;
+  absl::Status Write(const StateBatch& batch) override;
   absl::Status Load(RecoveredState* state) override;
 
  private:
