@@ -2,11 +2,13 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "common/log.h"
 #include "rpc/grpc_status.h"
 
 namespace reelfarm::cli {
@@ -73,6 +75,18 @@ int Fail(const std::string& command, const absl::Status& status) {
   std::fprintf(stderr, "reelfarm %s: %s%s\n", command.c_str(), cause,
                std::string(status.message()).c_str());
   return ExitCodeFor(status);
+}
+
+SqliteStateStoreOptions ExitOnSyncFailure(const std::string& command) {
+  SqliteStateStoreOptions options;
+  options.on_sync_failure = [command](const absl::Status& status) {
+    LogError(command, ": the state could not be flushed to disk (",
+             status.ToString(),
+             "); stopping without acknowledging anything more. Start it "
+             "again to carry on from what the disk holds.");
+    std::_Exit(kExitFailure);
+  };
+  return options;
 }
 
 }  // namespace reelfarm::cli

@@ -8,8 +8,9 @@
 
 #include "absl/status/statusor.h"
 #include "cli/progress.h"
-#include "rpc/grpc_credentials.h"
+#include "coordinator/state/sqlite_state_store.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
+#include "rpc/grpc_credentials.h"
 
 namespace reelfarm::cli {
 
@@ -30,6 +31,11 @@ std::string SubmitSummary(const v1::SubmitSweepResponse& response);
 
 // Prints an error the way every command does and returns its exit code.
 int Fail(const std::string& command, const absl::Status& status);
+
+// State-store options under which a failed flush of the state ends the
+// process at once with exit 1, saying why: nothing more is acknowledged,
+// and starting again recovers from what the disk holds.
+SqliteStateStoreOptions ExitOnSyncFailure(const std::string& command);
 
 }  // namespace reelfarm::cli
 

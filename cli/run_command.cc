@@ -12,8 +12,6 @@
 #include "cli/sweep_flags.h"
 #include "common/atomic_file.h"
 #include "common/errors.h"
-#include "rpc/grpc_status.h"
-#include "rpc/token.h"
 #include "coordinator/coordinator_server.h"
 #include "coordinator/manifest/gallery.h"
 #include "coordinator/manifest/manifest.h"
@@ -22,6 +20,8 @@
 #include "node/node_agent.h"
 #include "node/pipeline/animatediff/model_bundle.h"
 #include "node/slurm_env.h"
+#include "rpc/grpc_status.h"
+#include "rpc/token.h"
 
 namespace reelfarm::cli {
 namespace {
@@ -87,7 +87,8 @@ int RunCommand(const std::vector<std::string>& args) {
     return Fail("run", st);
   }
   absl::StatusOr<std::unique_ptr<SqliteStateStore>> store =
-      SqliteStateStore::Open(spec->output_dir() + "/" + kRunStateFolder);
+      SqliteStateStore::Open(spec->output_dir() + "/" + kRunStateFolder,
+                             ExitOnSyncFailure("run"));
   if (!store.ok()) return Fail("run", store.status());
   CoordinatorOptions coordinator_options;
   coordinator_options.listen_address = "127.0.0.1:0";  // never off-machine

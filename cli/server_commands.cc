@@ -90,7 +90,7 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
   std::unique_ptr<StateStore> store;
   if (!no_state) {
     absl::StatusOr<std::unique_ptr<SqliteStateStore>> opened =
-        SqliteStateStore::Open(state_dir);
+        SqliteStateStore::Open(state_dir, ExitOnSyncFailure("coordinator"));
     if (!opened.ok()) return Fail("coordinator", opened.status());
     LogInfo("state in ", (*opened)->path());
     store = *std::move(opened);

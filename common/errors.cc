@@ -23,6 +23,8 @@ absl::Status ErrnoToStatus(int err, absl::string_view context) {
     case EEXIST:
     case ENOTEMPTY:
       return absl::AlreadyExistsError(message);
+    case EIO:
+      return absl::DataLossError(message);
     default:
       return absl::InternalError(message);
   }

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
 
 namespace reelfarm {
 namespace {
@@ -70,8 +71,7 @@ std::vector<uint64_t> UnpackSlots(const std::string& blob) {
 }
 
 absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  return absl::PermissionDeniedError(
-      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+  return ErrnoToStatus(errno, absl::StrCat(what, " ", path));
 }
 
 }  // namespace
@@ -92,7 +92,7 @@ SqliteStateStore::~SqliteStateStore() {
 }
 
 absl::StatusOr<std::unique_ptr<SqliteStateStore>> SqliteStateStore::Open(
-    const std::string& state_dir) {
+    const std::string& state_dir, SqliteStateStoreOptions options) {
   if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return ErrnoError("create state folder", state_dir);
   }
@@ -116,6 +116,7 @@ absl::StatusOr<std::unique_ptr<SqliteStateStore>> SqliteStateStore::Open(
   std::unique_ptr<SqliteStateStore> store(
       new SqliteStateStore(*std::move(db), fd));
   store->state_dir_ = state_dir;
+  store->options_ = std::move(options);
   SqliteDb& d = *store->db_;
   if (absl::Status st = d.Exec("PRAGMA journal_mode=WAL"); !st.ok()) return st;
   if (absl::Status st = d.Exec("PRAGMA synchronous=FULL"); !st.ok()) return st;
@@ -198,6 +199,7 @@ absl::Status SqliteStateStore::Sync() {
   uint64_t target;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!sync_failure_.ok()) return sync_failure_;
     target = commits_;
   }
   std::lock_guard<std::mutex> sync_lock(sync_mu_);
@@ -222,8 +224,14 @@ absl::Status SqliteStateStore::Sync() {
       ::close(dir);
     }
   }
-  if (::fdatasync(wal_fd_) != 0) {
-    return ErrnoError("fdatasync", db_->path() + "-wal");
+  if (options_.fdatasync(wal_fd_) != 0) {
+    const absl::Status failed = ErrnoError("fdatasync", db_->path() + "-wal");
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      sync_failure_ = failed;
+    }
+    if (options_.on_sync_failure) options_.on_sync_failure(failed);
+    return failed;
   }
   synced_ = upto;
   return absl::OkStatus();
@@ -293,6 +301,7 @@ absl::Status SqliteStateStore::DeleteLeaseLocked(uint64_t epoch) {
 absl::Status SqliteStateStore::Write(const StateBatch& batch) {
   if (batch.empty()) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(mu_);
+  if (!sync_failure_.ok()) return sync_failure_;
   // A new block of epochs must reach the disk before any epoch of it is
   // handed out: such a batch commits with FULL. A renewal or a grant inside
   // the block need not.

@@ -1,6 +1,9 @@
 #ifndef REELFARM_COORDINATOR_STATE_SQLITE_STATE_STORE_H_
 #define REELFARM_COORDINATOR_STATE_SQLITE_STATE_STORE_H_
 
+#include <unistd.h>
+
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,12 +30,25 @@ namespace reelfarm {
 // its job pending, and the holder's result is refused because lease epochs
 // are reserved durably (FULL) in blocks and never handed out twice, so the
 // worst case is a repeated render, never a wrong manifest.
+//
+// A failed fdatasync is final. Linux may drop the dirty pages it could not
+// write and report the next fdatasync as a success, so a retry would
+// acknowledge changes that never reached the disk (PostgreSQL's lesson).
+// From the first failure on, Sync() and Write() return that failure, and
+// `on_sync_failure` runs once: the coordinator exits, and a restart
+// recovers from what the disk holds.
+struct SqliteStateStoreOptions {
+  // The file seam, for tests that make the disk fail.
+  std::function<int(int fd)> fdatasync = [](int fd) { return ::fdatasync(fd); };
+  std::function<void(const absl::Status&)> on_sync_failure;
+};
+
 class SqliteStateStore : public StateStore {
  public:
   // Creates `state_dir` if needed and opens (or creates) the database. Fails
   // when another coordinator holds it.
   static absl::StatusOr<std::unique_ptr<SqliteStateStore>> Open(
-      const std::string& state_dir);
+      const std::string& state_dir, SqliteStateStoreOptions options = {});
   ~SqliteStateStore() override;
 
   absl::Status Write(const StateBatch& batch) override;
@@ -65,9 +81,11 @@ class SqliteStateStore : public StateStore {
 
   // Group commit: the first caller flushes for everyone waiting behind it.
   std::mutex sync_mu_;
-  uint64_t synced_ = 0;  // commits known durable, guarded by sync_mu_
-  int wal_fd_ = -1;      // the log file, opened at the first Sync
+  uint64_t synced_ = 0;        // commits known durable, guarded by sync_mu_
+  int wal_fd_ = -1;            // the log file, opened at the first Sync
+  absl::Status sync_failure_;  // the first failed flush, sticky; mu_
   std::string state_dir_;
+  SqliteStateStoreOptions options_;
 };
 
 }  // namespace reelfarm

@@ -247,5 +247,69 @@ TEST_F(SqliteStateStoreTest, LeaseQueueCarriesOnAfterRestart) {
   EXPECT_EQ(queue.GetSweep(sweep_id)->state(), v1::SWEEP_STATE_DONE);
 }
 
+TEST_F(SqliteStateStoreTest, AFailedFlushIsFinalAndSaysWhy) {
+  int flushes = 0;
+  std::vector<absl::Status> reported;
+  SqliteStateStoreOptions options;
+  options.fdatasync = [&](int) {
+    ++flushes;
+    errno = EIO;
+    return -1;
+  };
+  options.on_sync_failure = [&](const absl::Status& st) {
+    reported.push_back(st);
+  };
+  auto store = SqliteStateStore::Open(dir_.string(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->PutJobs({Job("s", 0, v1::JOB_STATE_PENDING)}).ok());
+  const absl::Status first = (*store)->Sync();
+  EXPECT_EQ(first.code(), absl::StatusCode::kDataLoss) << first;
+  EXPECT_NE(first.message().find("fdatasync"), std::string::npos) << first;
+  EXPECT_NE(first.message().find("coordinator.db-wal"), std::string::npos);
+  ASSERT_EQ(reported.size(), 1u);
+  // Never retried: a second flush could "succeed" with the pages gone.
+  EXPECT_EQ((*store)->Sync(), first);
+  EXPECT_EQ(flushes, 1);
+  EXPECT_EQ((*store)->PutJobs({Job("s", 1, v1::JOB_STATE_PENDING)}), first);
+  EXPECT_EQ(reported.size(), 1u);
+}
+
+TEST_F(SqliteStateStoreTest, ErrnosMapToHonestCodes) {
+  SqliteStateStoreOptions options;
+  options.fdatasync = [](int) {
+    errno = ENOSPC;
+    return -1;
+  };
+  auto store = SqliteStateStore::Open(dir_.string(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->PutJobs({Job("s", 0, v1::JOB_STATE_PENDING)}).ok());
+  EXPECT_EQ((*store)->Sync().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(SqliteStateStoreTest, ABatchIsOneTransaction) {
+  {
+    auto store = MustOpen();
+    StateBatch batch;
+    v1::SweepStatus sweep;
+    sweep.set_id("s");
+    batch.PutSweep(sweep);
+    batch.PutJobs({Job("s", 0, v1::JOB_STATE_LEASED)});
+    LeaseRecord lease;
+    lease.epoch = 7;
+    lease.sweep_id = "s";
+    lease.slots = {0};
+    batch.PutLease(lease);
+    batch.DeleteLease(7);  // in order: put, then deleted
+    ASSERT_TRUE(store->Write(batch).ok());
+  }
+  auto store = MustOpen();
+  RecoveredState state;
+  ASSERT_TRUE(store->Load(&state).ok());
+  EXPECT_EQ(state.sweeps.size(), 1u);
+  EXPECT_EQ(state.jobs.size(), 1u);
+  EXPECT_TRUE(state.leases.empty());
+  EXPECT_GE(state.max_epoch, 7u);
+}
+
 }  // namespace
 }  // namespace reelfarm
