@@ -56,6 +56,9 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
   flags.Uint("max-lost-leases", &max_lost_leases,
              "leases of a job that may expire (node died or went quiet) "
              "before it is marked failed");
+  uint32_t max_jobs_per_sweep = 10'000'000;
+  flags.Uint("max-jobs-per-sweep", &max_jobs_per_sweep,
+             "a sweep with more jobs is refused, before any is made");
   std::string metrics_listen;
   flags.String("metrics-listen", &metrics_listen,
                "host:port serving Prometheus metrics at /metrics (port 0: "
@@ -85,6 +88,7 @@ int CoordinatorCommand(const std::vector<std::string>& args) {
   options.queue.default_max_attempts = max_attempts;
   options.lease_grace = absl::Seconds(std::max(0.0, shutdown_grace_s));
   options.queue.max_lost_leases = std::max<uint32_t>(1, max_lost_leases);
+  options.queue.max_jobs_per_sweep = max_jobs_per_sweep;
   options.queue.quarantine_after_failures = quarantine_after;
   options.queue.quarantine_for = absl::Seconds(quarantine_s);
   std::unique_ptr<StateStore> store;

@@ -40,6 +40,13 @@ absl::StatusOr<SubmitResult> LeaseQueue::Submit(const v1::SweepSpec& spec) {
   if (expander->size() == 0) {
     return absl::InvalidArgumentError("the sweep has no jobs");
   }
+  if (expander->size() > options_.max_jobs_per_sweep) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the sweep has ", expander->size(), " jobs, more than the ",
+        options_.max_jobs_per_sweep,
+        " a sweep may have (--max-jobs-per-sweep); split it or raise the "
+        "limit"));
+  }
 
   // Ids are computed outside the lock: a big sweep takes a while.
   auto entry = std::make_unique<SweepEntry>(*std::move(expander));

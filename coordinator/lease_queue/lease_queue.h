@@ -33,6 +33,9 @@ struct LeaseQueueOptions {
   // before it is marked failed. Expiries do not use up attempts: a node
   // killed for reasons of its own says nothing about the job.
   uint32_t max_lost_leases = 10;
+  // A sweep with more jobs is refused before any of them is made: one
+  // mistaken grid must not take the coordinator down by memory.
+  uint64_t max_jobs_per_sweep = 10'000'000;
   // A node whose renders fail this many times in a row (retryable failures:
   // the node's fault more likely than the job's) gets no leases for
   // `quarantine_for`.

@@ -1,8 +1,10 @@
+#include "coordinator/lease_queue/lease_queue.h"
+
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <set>
 
-#include "coordinator/lease_queue/lease_queue.h"
 #include "coordinator/state/state_store.h"
 #include "tests/coordinator/test_specs.h"
 
@@ -251,6 +253,23 @@ TEST_F(LeaseQueueTest, UnknownSweepIsNotFound) {
             absl::StatusCode::kNotFound);
   EXPECT_EQ(queue_->Cancel("sw-nope").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(LeaseQueueTest, ASweepOverTheLimitIsRefusedBeforeItsJobsAreMade) {
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  // 31623 x 31623: a billion jobs.
+  auto huge = queue_->Submit(GridSpec(31623, 31623, "/tmp/out"));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(huge.status().message().find("1000014129 jobs"), std::string::npos)
+      << huge.status();
+  EXPECT_NE(huge.status().message().find("10000000"), std::string::npos);
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  // Flat memory: nothing per job was allocated (ru_maxrss is in KiB).
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 64 * 1024);
+  EXPECT_TRUE(queue_->ListSweeps().empty());
 }
 
 }  // namespace
