@@ -10,8 +10,8 @@
 #include "cli/status_tables.h"
 #include "cli/sweep_flags.h"
 #include "common/errors.h"
-#include "rpc/grpc_status.h"
 #include "coordinator/manifest/manifest.h"
+#include "rpc/grpc_status.h"
 
 namespace reelfarm::cli {
 namespace {

@@ -13,13 +13,13 @@
 #include "cli/security_flags.h"
 #include "cli/signals.h"
 #include "common/errors.h"
-#include "rpc/grpc_credentials.h"
 #include "common/log.h"
 #include "node/devices.h"
 #include "node/group/group_member.h"
 #include "node/node_agent.h"
 #include "node/pipeline/animatediff/model_bundle.h"
 #include "node/slurm_env.h"
+#include "rpc/grpc_credentials.h"
 
 namespace reelfarm::cli {
 namespace {

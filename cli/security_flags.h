@@ -5,8 +5,8 @@
 
 #include "absl/status/statusor.h"
 #include "cli/flags.h"
-#include "rpc/grpc_credentials.h"
 #include "coordinator/server_security.h"
+#include "rpc/grpc_credentials.h"
 
 namespace reelfarm::cli {
 

@@ -5,8 +5,8 @@
 
 #include "absl/status/statusor.h"
 #include "cli/flags.h"
-#include "sweep/sweep_loader.h"
 #include "reelfarm/v1/sweep.pb.h"
+#include "sweep/sweep_loader.h"
 
 namespace reelfarm::cli {
 

@@ -7,14 +7,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "rpc/grpc_status.h"
 #include "common/hostname.h"
 #include "common/log.h"
-#include "rpc/proto_time.h"
-#include "node/renderers/device_group.h"
 #include "node/group/group_member.h"
 #include "node/outputs/output_publisher.h"
+#include "node/renderers/device_group.h"
 #include "node/renderers/renderer.h"
+#include "rpc/grpc_status.h"
+#include "rpc/proto_time.h"
 
 namespace reelfarm {
 namespace {

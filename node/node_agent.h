@@ -16,11 +16,11 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "rpc/grpc_credentials.h"
 #include "node/group/group_channel.h"
 #include "node/group/process_group.h"
 #include "node/renderers/renderer.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
+#include "rpc/grpc_credentials.h"
 
 namespace reelfarm {
 

@@ -16,11 +16,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "rpc/grpc_credentials.h"
 #include "coordinator/coordinator_server.h"
 #include "google/protobuf/descriptor.h"
 #include "node/node_agent.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
+#include "rpc/grpc_credentials.h"
 
 namespace reelfarm {
 namespace {

@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
 #include "common/find_program.h"
-#include "sweep/job_id.h"
 #include "node/outputs/gif_writer.h"
 #include "node/outputs/mp4_writer.h"
+#include "sweep/job_id.h"
 #include "tests/tools/required_tool.h"
 
 namespace reelfarm {

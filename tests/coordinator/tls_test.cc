@@ -12,10 +12,10 @@
 #include <memory>
 #include <string>
 
-#include "rpc/grpc_credentials.h"
-#include "rpc/pem_file.h"
 #include "coordinator/coordinator_server.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
+#include "rpc/grpc_credentials.h"
+#include "rpc/pem_file.h"
 
 namespace reelfarm {
 namespace {

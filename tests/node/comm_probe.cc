@@ -14,10 +14,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
-#include "rpc/grpc_credentials.h"
 #include "node/group/grpc_rendezvous.h"
 #include "node/pipeline/comm/socket_communicator.h"
 #include "reelfarm/v1/coordinator.grpc.pb.h"
+#include "rpc/grpc_credentials.h"
 #include "tests/node/comm_probe_lib.h"
 
 namespace reelfarm {

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "sweep/job_id.h"
 #include "common/safe_path.h"
 #include "node/outputs/output_publisher.h"
 #include "node/renderers/test_pattern_renderer.h"
+#include "sweep/job_id.h"
 
 namespace reelfarm {
 namespace {

@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/pipeline/animatediff/animatediff_pipeline.h"
-#include "node/pipeline/weights/checkpoint_layouts.h"
 #include "node/pipeline/animatediff/model_bundle.h"
+#include "node/pipeline/weights/checkpoint_layouts.h"
 #include "node/pipeline/weights/safetensors.h"
 #include "tests/pipeline/fixtures.h"
 

@@ -3,8 +3,8 @@
 
 #include "node/pipeline/animatediff/clip_text_model.h"
 #include "node/pipeline/weights/json_config.h"
-#include "node/pipeline/weights/state_dict.h"
 #include "node/pipeline/weights/safetensors.h"
+#include "node/pipeline/weights/state_dict.h"
 #include "tests/pipeline/fixtures.h"
 
 namespace reelfarm::pipeline {

@@ -6,13 +6,13 @@
 #include <thread>
 #include <vector>
 
+#include "node/pipeline/animatediff/unet_blocks.h"
+#include "node/pipeline/animatediff/unet_model.h"
 #include "node/pipeline/comm/in_process_communicator.h"
 #include "node/pipeline/video/frame_split.h"
 #include "node/pipeline/weights/json_config.h"
-#include "node/pipeline/weights/state_dict.h"
-#include "node/pipeline/animatediff/unet_blocks.h"
-#include "node/pipeline/animatediff/unet_model.h"
 #include "node/pipeline/weights/safetensors.h"
+#include "node/pipeline/weights/state_dict.h"
 #include "tests/pipeline/fixtures.h"
 
 namespace reelfarm::pipeline {

@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "node/pipeline/weights/json_config.h"
-#include "node/pipeline/weights/state_dict.h"
 #include "node/pipeline/animatediff/unet_model.h"
+#include "node/pipeline/weights/json_config.h"
 #include "node/pipeline/weights/safetensors.h"
+#include "node/pipeline/weights/state_dict.h"
 #include "tests/pipeline/fixtures.h"
 
 namespace reelfarm::pipeline {
