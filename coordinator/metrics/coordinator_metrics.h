@@ -2,6 +2,7 @@
 #define REELFARM_COORDINATOR_METRICS_COORDINATOR_METRICS_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
